@@ -1,0 +1,1 @@
+"""Bundles of elements: export, import, install."""

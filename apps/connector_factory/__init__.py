@@ -1,0 +1,1 @@
+"""Generates connectors from a short REST API description."""

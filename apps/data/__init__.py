@@ -1,0 +1,1 @@
+"""Namespaces, data types (JSON Schema) and records."""

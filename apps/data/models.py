@@ -1,0 +1,174 @@
+"""Namespaces, data types and records: the platform's typed JSON storage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
+name_validator = RegexValidator(
+    NAME_PATTERN,
+    "Use letters, digits, '_' and '-', starting with a letter or '_' "
+    "(names appear in URLs and in references like 'namespace.name').",
+    code="invalid_name",
+)
+
+
+class NamespaceQuerySet(models.QuerySet):
+    def by_name(self, name: str) -> Namespace:
+        return self.get(name=name)
+
+
+class Namespace(models.Model):
+    """A home for configuration elements.
+
+    Every element (data type, connection, flow…) belongs to one namespace and
+    has a name unique within it, so ``namespace.name`` refers to it everywhere.
+    Object permissions are granted per namespace.
+    """
+
+    name = models.CharField(
+        "name",
+        max_length=100,
+        unique=True,
+        validators=[name_validator],
+        help_text="Unique; used in URLs and in references such as 'crm.Contact'.",
+    )
+    title = models.CharField("title", max_length=200, blank=True, help_text="A human title.")
+    description = models.TextField(
+        "description", blank=True, help_text="What this namespace holds."
+    )
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    objects = NamespaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "namespace"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataType(models.Model):
+    """A JSON-Schema-typed kind of record (Cenit's JSON data type).
+
+    The schema is checked against its metaschema on every save; records are
+    validated against it by a validator compiled once per schema version.
+    """
+
+    namespace = models.ForeignKey(
+        Namespace,
+        on_delete=models.CASCADE,
+        related_name="data_types",
+        verbose_name="namespace",
+        help_text="The namespace this data type belongs to.",
+    )
+    name = models.CharField(
+        "name",
+        max_length=100,
+        validators=[name_validator],
+        help_text="Unique within the namespace, e.g. 'Contact'.",
+    )
+    title = models.CharField("title", max_length=200, blank=True, help_text="A human title.")
+    schema = models.JSONField(
+        "JSON Schema",
+        default=dict,
+        help_text="A JSON Schema (draft 2020-12 unless '$schema' says otherwise) for the records.",
+    )
+    primary_key = models.CharField(
+        "primary key",
+        max_length=100,
+        default="id",
+        blank=True,
+        help_text="The record field whose value identifies a record (its key). Records are "
+        "upserted by it. Leave empty to give every record a generated key.",
+    )
+    schema_version = models.PositiveIntegerField(
+        "schema version",
+        default=1,
+        editable=False,
+        help_text="Grows by one whenever the schema changes.",
+    )
+    schema_digest = models.CharField(max_length=64, editable=False, blank=True)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        ordering = ["namespace__name", "name"]
+        verbose_name = "data type"
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "name"], name="data_datatype_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace.name}.{self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The schema is checked on every save, whatever the caller (admin, API,
+        # shell, collections): an invalid schema never reaches the database.
+        from .validation import check_schema
+
+        check_schema(self.schema, primary_key=self.primary_key)
+        digest = self.digest(self.schema)
+        if self.schema_digest and digest != self.schema_digest:
+            self.schema_version += 1
+        self.schema_digest = digest
+        super().save(*args, **kwargs)
+
+    @property
+    def reference(self) -> str:
+        return str(self)
+
+    @staticmethod
+    def digest(schema: object) -> str:
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def clean(self) -> None:
+        from .validation import check_schema
+
+        check_schema(self.schema, primary_key=self.primary_key)
+
+
+class RecordQuerySet(models.QuerySet):
+    def of(self, data_type: DataType) -> RecordQuerySet:
+        return self.filter(data_type=data_type)
+
+
+class Record(models.Model):
+    """One JSON document of a data type, identified by its key."""
+
+    data_type = models.ForeignKey(
+        DataType,
+        on_delete=models.CASCADE,
+        related_name="records",
+        verbose_name="data type",
+        help_text="The data type whose schema this record satisfies.",
+        db_index=False,  # the (data_type, key) unique index serves lookups by data type
+    )
+    key = models.CharField(
+        "key",
+        max_length=255,
+        help_text="The value of the data type's primary key field; unique per data type.",
+    )
+    data = models.JSONField("data", default=dict, help_text="The record itself.")
+    # Not indexed: every index slows the bulk upserts that imports depend on.
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["data_type", "key"]
+        verbose_name = "record"
+        constraints = [
+            models.UniqueConstraint(fields=["data_type", "key"], name="data_record_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.data_type_id}:{self.key}"

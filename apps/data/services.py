@@ -1,0 +1,238 @@
+"""The records service: every write of records goes through here.
+
+Records are validated with the data type's compiled schema (compiled once per
+schema version), and valid ones are upserted by key in bulk, one transaction
+per batch. Records identical to what is stored are left alone: re-importing
+the same data writes nothing and wakes no observer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import upsert
+from .models import DataType, Namespace, Record
+from .signals import RecordsSaved, records_saved
+from .validation import CompiledSchema, RecordProblem, compiled_schema
+
+KEY_MAX_LENGTH = Record._meta.get_field("key").max_length
+
+
+@dataclass
+class RecordError:
+    """A record the service refused, with its position in the input."""
+
+    index: int
+    key: str | None
+    problems: list[RecordProblem]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "key": self.key,
+            "errors": [problem.as_dict() for problem in self.problems],
+        }
+
+    def __str__(self) -> str:
+        where = f"record #{self.index}" + (f" (key {self.key!r})" if self.key else "")
+        return f"{where}: " + "; ".join(f"{p.path}: {p.message}" for p in self.problems)
+
+
+@dataclass
+class SaveResult:
+    """Counts of what a call stored, and the records it refused."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "invalid": len(self.errors),
+            "errors": [error.as_dict() for error in self.errors],
+        }
+
+
+def validator_for(data_type: DataType) -> CompiledSchema:
+    return compiled_schema(
+        data_type.schema, data_type.schema_digest or data_type.digest(data_type.schema)
+    )
+
+
+def record_key(data_type: DataType, data: Any) -> tuple[str | None, RecordProblem | None]:
+    """The key of a record: the value of its primary key field, as text."""
+    if not isinstance(data, dict):
+        return None, RecordProblem(
+            "$", f"a record must be a JSON object, not {type(data).__name__}"
+        )
+    field_name = data_type.primary_key
+    if not field_name:
+        return uuid.uuid4().hex, None
+    value = data.get(field_name)
+    if value is None or value == "":
+        return None, RecordProblem(f"$.{field_name}", f"the primary key {field_name!r} is missing")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None, RecordProblem(
+            f"$.{field_name}", f"the primary key must be a string or an integer, not {value!r}"
+        )
+    key = str(value)
+    if len(key) > KEY_MAX_LENGTH:
+        return None, RecordProblem(
+            f"$.{field_name}", f"the primary key is longer than {KEY_MAX_LENGTH} characters"
+        )
+    return key, None
+
+
+def record_check(*, data_type: DataType, data: Any) -> str:
+    """Validate one record; return its key or raise ValidationError listing the problems."""
+    key, problem = record_key(data_type, data)
+    problems = [problem] if problem else []
+    validator = validator_for(data_type)
+    if isinstance(data, dict) and not validator.is_valid(data):
+        problems.extend(validator.explain(data))
+    if problems:
+        raise ValidationError(
+            [
+                ValidationError("%(path)s: %(message)s", code="invalid_record", params=p.as_dict())
+                for p in problems
+            ]
+        )
+    assert key is not None
+    return key
+
+
+def record_save(*, data_type: DataType, data: Any, key: str | None = None) -> tuple[Record, bool]:
+    """Validate and save one record through the ORM (so ``post_save`` fires).
+
+    ``key`` names the record to replace; the data's own primary key must then match it.
+    """
+    data_key = record_check(data_type=data_type, data=data)
+    if key is not None and data_type.primary_key and data_key != key:
+        raise ValidationError(
+            "$.%(field)s: the primary key %(new)r differs from the record's key %(old)r",
+            code="key_mismatch",
+            params={"field": data_type.primary_key, "new": data_key, "old": key},
+        )
+    with transaction.atomic():
+        record = (
+            Record.objects.select_for_update()
+            .filter(data_type=data_type, key=key or data_key)
+            .first()
+        )
+        created = record is None
+        if record is None:
+            record = Record(data_type=data_type, key=data_key)
+        record.data = data
+        record.save()
+    return record, created
+
+
+def record_delete(*, record: Record) -> None:
+    record.delete()
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def records_save(
+    *,
+    data_type: DataType,
+    records: Iterable[Any],
+    batch_size: int | None = None,
+    source: str = "",
+) -> SaveResult:
+    """Validate and upsert records by key, in batches; return what happened.
+
+    Invalid records are reported (index, key, JSON path, reason) and skipped;
+    valid ones are stored. Each batch is one transaction and, when it created
+    or changed anything, one ``records_saved`` event. Memory grows with the
+    batch size, not with the number of records (``records`` may be a generator).
+    """
+    size = batch_size or settings.RECORDS_BATCH_SIZE
+    validator = validator_for(data_type)
+    result = SaveResult()
+    offset = 0
+    for batch in _batches(records, size):
+        valid: dict[str, dict] = {}  # later duplicates of a key win
+        for index, data in enumerate(batch, start=offset):
+            key, problem = record_key(data_type, data)
+            if problem is not None:
+                result.errors.append(RecordError(index, key, [problem]))
+            elif not validator.is_valid(data):
+                result.errors.append(RecordError(index, key, validator.explain(data)))
+            else:
+                valid[key] = data
+        offset += len(batch)
+        if valid:
+            event = _upsert_batch(data_type, valid, result, source)
+            if event.created or event.updated:
+                records_saved.send(sender=DataType, event=event)
+    return result
+
+
+def _upsert_batch(
+    data_type: DataType, valid: dict[str, dict], result: SaveResult, source: str
+) -> RecordsSaved:
+    event = RecordsSaved(data_type=data_type, source=source)
+    with transaction.atomic():
+        previous = upsert.existing(data_type.pk, list(valid)) if data_type.primary_key else {}
+        to_write = []
+        for key, data in valid.items():
+            old = previous.get(key)
+            if old is None:
+                event.created.append((key, data))
+            elif old == data:
+                result.unchanged += 1
+                continue
+            else:
+                event.updated.append((key, data, old))
+            to_write.append((key, data))
+        if to_write:
+            upsert.upsert(data_type.pk, to_write)
+    result.created += len(event.created)
+    result.updated += len(event.updated)
+    return event
+
+
+# --- setup elements --------------------------------------------------------------
+
+
+def namespace_get_or_create(*, name: str, title: str = "") -> Namespace:
+    namespace, _ = Namespace.objects.get_or_create(name=name, defaults={"title": title})
+    return namespace
+
+
+def data_type_save(
+    *,
+    namespace: Namespace,
+    name: str,
+    schema: dict,
+    primary_key: str = "id",
+    title: str = "",
+    instance: DataType | None = None,
+) -> DataType:
+    """Create or change a data type; the schema is checked before anything is written."""
+    data_type = instance or DataType(namespace=namespace)
+    data_type.namespace = namespace
+    data_type.name = name
+    data_type.title = title
+    data_type.schema = schema
+    data_type.primary_key = primary_key
+    data_type.full_clean(exclude=["schema_digest"])
+    data_type.save()
+    return data_type

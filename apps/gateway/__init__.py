@@ -1,0 +1,1 @@
+"""Connections, connection roles, webhooks and the outbound HTTP client."""

@@ -1,0 +1,1 @@
+"""Authorizations, OAuth clients and providers, secrets and permissions."""

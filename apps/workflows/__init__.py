@@ -1,0 +1,1 @@
+"""Translators, algorithms, events, flows, tasks and the engine."""
