@@ -1,13 +1,22 @@
-"""The REST API: /api/v2/… plus the OpenAPI schema and its Swagger UI."""
+"""The REST API: /api/v2/… plus the OpenAPI schema and its Swagger UI.
+
+Every app's setup routes (/api/v2/setup/<kind>/) come before the record routes
+(/api/v2/<namespace>/<data_type>/), which would otherwise match them.
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from apps.data.api.urls import record_urlpatterns
+from apps.data.api.urls import setup_urlpatterns as data_setup
+
+setup_urlpatterns = [*data_setup]
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("v2/auth/token/", obtain_auth_token, name="api-token"),
-    # Setup routes first: /api/v2/setup/... must not be read as records of namespace "setup".
-    path("v2/", include("apps.data.api.urls")),
+    path("v2/", include(setup_urlpatterns)),
+    path("v2/", include(record_urlpatterns)),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -15,6 +16,19 @@ name_validator = RegexValidator(
     "(names appear in URLs and in references like 'namespace.name').",
     code="invalid_name",
 )
+
+
+# Path segments of /api/v2/ that a namespace cannot take.
+RESERVED_NAMESPACES = {"setup", "auth", "schema", "docs"}
+
+
+def not_reserved(value: str) -> None:
+    if value.lower() in RESERVED_NAMESPACES:
+        raise ValidationError(
+            "%(value)r is reserved for the API's own paths; choose another name.",
+            code="reserved_name",
+            params={"value": value},
+        )
 
 
 class NamespaceQuerySet(models.QuerySet):
@@ -34,7 +48,7 @@ class Namespace(models.Model):
         "name",
         max_length=100,
         unique=True,
-        validators=[name_validator],
+        validators=[name_validator, not_reserved],
         help_text="Unique; used in URLs and in references such as 'crm.Contact'.",
     )
     title = models.CharField("title", max_length=200, blank=True, help_text="A human title.")

@@ -50,8 +50,7 @@ def check_schema(schema: Any, *, primary_key: str = "") -> None:
     )
     try:
         validator_class.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        error = jsonschema.exceptions.best_match([exc]) or exc
+    except jsonschema.SchemaError as error:  # check_schema reports the best match already
         raise ValidationError(
             "Invalid schema at %(where)s: %(reason)s",
             code="invalid_schema",

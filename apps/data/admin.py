@@ -1,0 +1,120 @@
+"""Admin console pages for namespaces, data types and records."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, TextField
+from django.db.models.functions import Cast
+from django.utils.html import format_html
+
+from . import services
+from .models import DataType, Namespace, Record
+from .widgets import JSONEditorWidget
+
+PREVIEW_CHARS = 120
+
+
+@admin.register(Namespace)
+class NamespaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "data_type_count", "updated_at"]
+    search_fields = ["name", "title"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(data_type_count=Count("data_types"))
+
+    @admin.display(description="data types", ordering="data_type_count")
+    def data_type_count(self, obj):
+        return obj.data_type_count
+
+
+class DataTypeForm(forms.ModelForm):
+    class Meta:
+        model = DataType
+        fields = ["namespace", "name", "title", "primary_key", "schema"]
+        widgets = {"schema": JSONEditorWidget()}
+
+
+@admin.register(DataType)
+class DataTypeAdmin(admin.ModelAdmin):
+    form = DataTypeForm
+    list_display = ["__str__", "title", "primary_key", "schema_version", "record_count"]
+    list_filter = ["namespace"]
+    list_select_related = ["namespace"]
+    search_fields = ["name", "title", "namespace__name"]
+    readonly_fields = ["schema_version", "records_link"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(record_count=Count("records"))
+
+    @admin.display(description="records", ordering="record_count")
+    def record_count(self, obj):
+        return obj.record_count
+
+    @admin.display(description="records")
+    def records_link(self, obj):
+        if not obj.pk:
+            return "-"
+        return format_html(
+            '<a href="../../../record/?data_type__id__exact={}">Show the records</a>', obj.pk
+        )
+
+
+class RecordForm(forms.ModelForm):
+    class Meta:
+        model = Record
+        fields = ["data_type", "data"]
+        widgets = {"data": JSONEditorWidget()}
+
+    def clean(self):
+        cleaned = super().clean()
+        data_type = cleaned.get("data_type")
+        if data_type is not None and "data" in cleaned:
+            try:
+                key = services.record_check(data_type=data_type, data=cleaned["data"])
+            except ValidationError as error:
+                self.add_error("data", error)
+                return cleaned
+            if self.instance.pk and data_type.primary_key and key != self.instance.key:
+                self.add_error(
+                    "data", f"The primary key {data_type.primary_key!r} cannot change here "
+                    f"(this record's key is {self.instance.key!r}); add a new record instead.",
+                )  # fmt: skip
+            elif not self.instance.pk and Record.objects.filter(data_type=data_type, key=key):
+                self.add_error("data", f"A record with key {key!r} exists already.")
+        return cleaned
+
+
+@admin.register(Record)
+class RecordAdmin(admin.ModelAdmin):
+    form = RecordForm
+    list_display = ["key", "data_type", "preview", "updated_at"]
+    list_filter = ["data_type"]
+    list_select_related = ["data_type__namespace"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "created_at", "updated_at"]
+    list_per_page = 50
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            matches = self.model.objects.annotate(text=Cast("data", TextField())).filter(
+                text__icontains=search_term
+            )
+            queryset = queryset | matches.filter(pk__in=self.get_queryset(request).values("pk"))
+        return queryset, duplicates
+
+    @admin.display(description="data")
+    def preview(self, obj):
+        text = json.dumps(obj.data, ensure_ascii=False)
+        return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
+
+    def save_model(self, request, obj, form, change):
+        # Through the records service, like every other write of a record.
+        saved, _ = services.record_save(
+            data_type=obj.data_type, data=obj.data, key=obj.key if change else None
+        )
+        obj.pk, obj.key = saved.pk, saved.key

@@ -1,0 +1,182 @@
+"""Records of a data type at /api/v2/<namespace>/<data_type>/[<key>/].
+
+List (paginated, ``?page_size=``, filters on data fields), create one record
+or a list of them (bulk: invalid ones are reported, valid ones stored),
+retrieve, replace (PUT), merge (PATCH) and delete by key.
+
+Filters: any other query parameter names a data field, ``__`` goes into nested
+objects and may end with a lookup, e.g. ``?address__city=Paris&age__gte=30``.
+Values are read with the type the schema gives the field.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from .. import permissions, services, tasks
+from ..models import DataType, Record
+from .serializers import RecordSerializer
+from .setup import as_drf_error
+
+RESERVED_PARAMS = {"page", "page_size", "ordering", "format", "async"}
+LOOKUPS = {"exact", "gt", "gte", "lt", "lte", "contains", "icontains", "startswith", "in", "isnull"}
+ORDERINGS = {"key", "-key", "created_at", "-created_at", "updated_at", "-updated_at"}
+
+
+def _field_schema(schema: dict, path: list[str]) -> dict:
+    node: Any = schema
+    for part in path:
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(properties, dict) or part not in properties:
+            return {}
+        node = properties[part]
+    return node if isinstance(node, dict) else {}
+
+
+def _coerce(raw: str, field_schema: dict, param: str) -> Any:
+    kind = field_schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(raw)
+        if "number" in kinds:
+            return float(raw)
+    except ValueError:
+        raise ValidationError({param: f"{raw!r} is not a {kinds[0]}"}) from None
+    if "boolean" in kinds:
+        if raw.lower() not in {"true", "false"}:
+            raise ValidationError({param: f"{raw!r} is not true or false"})
+        return raw.lower() == "true"
+    if "string" in kinds:
+        return raw
+    try:  # no type in the schema: numbers, booleans and null as JSON, the rest as text
+        value = json.loads(raw)
+        return value if isinstance(value, int | float | bool) or value is None else raw
+    except ValueError:
+        return raw
+
+
+def data_filters(data_type: DataType, params) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    for param, raw in params.items():
+        if param in RESERVED_PARAMS:
+            continue
+        parts = param.split("__")
+        lookup = parts[-1] if len(parts) > 1 and parts[-1] in LOOKUPS else "exact"
+        path = parts[:-1] if lookup != "exact" or parts[-1] == "exact" else parts
+        if not path or not all(p.replace("_", "a").replace("-", "a").isalnum() for p in path):
+            raise ValidationError({param: "not a data field filter"})
+        field_schema = _field_schema(data_type.schema, path)
+        if lookup == "isnull":
+            value: Any = raw.lower() == "true"
+        elif lookup == "in":
+            value = [_coerce(item, field_schema, param) for item in raw.split(",")]
+        elif lookup in {"contains", "icontains", "startswith"}:
+            value = raw
+        else:
+            value = _coerce(raw, field_schema, param)
+        filters["data__" + "__".join(path) + ("" if lookup == "exact" else f"__{lookup}")] = value
+    return filters
+
+
+class RecordsMixin(GenericAPIView):
+    serializer_class = RecordSerializer
+
+    def data_type(self, *, change: bool = False) -> DataType:
+        if not hasattr(self, "_data_type"):
+            visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
+            self._data_type = get_object_or_404(
+                DataType.objects.select_related("namespace"),
+                namespace__in=visible,
+                namespace__name=self.kwargs["namespace"],
+                name=self.kwargs["data_type"],
+            )
+        data_type = self._data_type
+        if change and not permissions.can_change(self.request.user, data_type.namespace):
+            raise PermissionDenied(
+                f"You may not change records of namespace '{data_type.namespace.name}'."
+            )
+        return data_type
+
+    def save_one(self, data: Any, key: str | None = None) -> tuple[Record, bool]:
+        try:
+            return services.record_save(data_type=self.data_type(change=True), data=data, key=key)
+        except DjangoValidationError as error:
+            raise ValidationError({"data": error.messages}) from None
+
+
+class RecordListView(RecordsMixin):
+    """GET: the records, paginated and filtered. POST: one record or a list of them."""
+
+    def get_queryset(self):
+        data_type = self.data_type()
+        ordering = self.request.query_params.get("ordering", "key")
+        if ordering not in ORDERINGS:
+            raise ValidationError({"ordering": f"one of {', '.join(sorted(ORDERINGS))}"})
+        filters = data_filters(data_type, self.request.query_params)
+        return Record.objects.filter(data_type=data_type, **filters).order_by(ordering)
+
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def post(self, request, *args, **kwargs):
+        data_type = self.data_type(change=True)
+        body = request.data
+        if request.query_params.get("async") in {"1", "true"}:
+            records = body if isinstance(body, list) else [body]
+            task_id = tasks.enqueue_records_import(data_type=data_type, records=records)
+            return Response({"task_id": task_id, "records": len(records)}, status.HTTP_202_ACCEPTED)
+        if isinstance(body, list):
+            result = services.records_save(data_type=data_type, records=body)
+            stored = result.created + result.updated + result.unchanged
+            code = status.HTTP_400_BAD_REQUEST if body and not stored else status.HTTP_200_OK
+            return Response(result.as_dict(), status=code)
+        record, created = self.save_one(body)
+        return Response(
+            self.get_serializer(record).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class RecordDetailView(RecordsMixin):
+    """GET, PUT (replace), PATCH (merge top-level fields) and DELETE one record by key."""
+
+    def get_object(self) -> Record:
+        try:
+            return Record.objects.get(data_type=self.data_type(), key=self.kwargs["key"])
+        except Record.DoesNotExist:
+            raise NotFound(f"No record with key {self.kwargs['key']!r}.") from None
+
+    def get(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def put(self, request, *args, **kwargs):
+        record = self.get_object()
+        record, _ = self.save_one(request.data, key=record.key)
+        return Response(self.get_serializer(record).data)
+
+    def patch(self, request, *args, **kwargs):
+        if not isinstance(request.data, dict):
+            raise ValidationError({"data": ["A PATCH body must be a JSON object."]})
+        with transaction.atomic():
+            record = self.get_object()
+            record, _ = self.save_one({**record.data, **request.data}, key=record.key)
+        return Response(self.get_serializer(record).data)
+
+    def delete(self, request, *args, **kwargs):
+        self.data_type(change=True)
+        services.record_delete(record=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+__all__ = ["RecordDetailView", "RecordListView", "as_drf_error"]

@@ -1,0 +1,88 @@
+"""Building blocks for the setup endpoints of every app (/api/v2/setup/<kind>/).
+
+Setup elements belong to a namespace and are written in JSON with the field
+names of the domain model, referring to their namespace by name::
+
+    {"namespace": "crm", "name": "Contact", ...}
+
+:class:`NamespacedViewSet` shows a user only the elements of namespaces they
+may view and refuses writes (403) in namespaces they may not change.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+
+from .. import permissions
+from ..models import Namespace
+
+
+def as_drf_error(error: DjangoValidationError) -> DRFValidationError:
+    """A model/service ValidationError as DRF's 400 with field errors."""
+    if hasattr(error, "error_dict"):
+        return DRFValidationError(error.message_dict)
+    return DRFValidationError({"non_field_errors": error.messages})
+
+
+class NamespaceField(serializers.SlugRelatedField):
+    """A namespace given by its name; only those the user can see exist for them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "name")
+        kwargs.setdefault("queryset", Namespace.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return permissions.namespaces_for(request.user if request else None, permissions.VIEW)
+
+
+class NamespacedViewSet(viewsets.ModelViewSet):
+    """CRUD on elements with a ``namespace`` foreign key, under namespace permissions.
+
+    Lists can be narrowed with ``?namespace=<name>`` and ``?name=<name>``.
+    """
+
+    namespace_lookup = "namespace"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
+        queryset = queryset.filter(**{f"{self.namespace_lookup}__in": visible})
+        params = self.request.query_params
+        if params.get("namespace"):
+            queryset = queryset.filter(**{f"{self.namespace_lookup}__name": params["namespace"]})
+        if params.get("name"):
+            queryset = queryset.filter(name=params["name"])
+        return queryset
+
+    def namespace_of(self, instance) -> Namespace:
+        return instance.namespace
+
+    def require_change(self, namespace: Namespace) -> None:
+        if not permissions.can_change(self.request.user, namespace):
+            raise PermissionDenied(f"You may not change elements of namespace '{namespace.name}'.")
+
+    def perform_create(self, serializer):
+        self.require_change(serializer.validated_data["namespace"])
+        self.save(serializer)
+
+    def perform_update(self, serializer):
+        self.require_change(self.namespace_of(serializer.instance))
+        if "namespace" in serializer.validated_data:
+            self.require_change(serializer.validated_data["namespace"])
+        self.save(serializer)
+
+    def perform_destroy(self, instance):
+        self.require_change(self.namespace_of(instance))
+        instance.delete()
+
+    def save(self, serializer) -> None:
+        """Write through the element's service; Django ValidationErrors become 400s."""
+        try:
+            serializer.save()
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None

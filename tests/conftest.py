@@ -1,0 +1,99 @@
+"""Fixtures shared by every test: users, API clients, a namespace.
+
+Tests run against a real database: SQLite (a file under DATA_DIR, so that
+worker processes started by tests see it) by default, or DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from apps.data import permissions
+from apps.data.models import Namespace
+
+
+@pytest.fixture
+def namespace(db) -> Namespace:
+    return Namespace.objects.create(name="crm", title="CRM")
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username: str = "alice", **extra):
+        return django_user_model.objects.create_user(
+            username=username, password="s3cret-Passw0rd!", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="admin", password="admin-Passw0rd!", email="admin@example.com"
+    )
+
+
+@pytest.fixture
+def api(admin_user) -> APIClient:
+    """An API client authenticated as a superuser with a DRF token."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=admin_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user) -> an APIClient authenticated with that user's token."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def grant():
+    """grant(user, namespace, change=False): namespace object permissions."""
+    return permissions.grant
+
+
+# --- A skipped test is a failed run --------------------------------------------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} test(s) skipped; a skip is not a pass: "
+            + ", ".join(_skipped[:5]),
+            red=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process for the session, on the test database."""
+    from tests.workers import start_worker, stop_worker
+
+    with django_db_blocker.unblock():
+        process = start_worker()
+    yield process
+    stop_worker(process)

@@ -1,0 +1,167 @@
+"""The REST API of the data app: setup endpoints and records."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.data.models import Record
+
+SCHEMA = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "age": {"type": "integer"},
+        "vip": {"type": "boolean"},
+        "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+@pytest.fixture
+def contact_type(api, namespace):
+    response = api.post(
+        "/api/v2/setup/data_type/",
+        {"namespace": "crm", "name": "Contact", "primary_key": "id", "schema": SCHEMA},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def people(n):
+    cities = ["Paris", "Lima", "Oslo"]
+    return [
+        {"id": i, "name": f"P{i}", "age": 20 + i, "vip": i % 2 == 0,
+         "address": {"city": cities[i % 3]}}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_anonymous_gets_401_and_a_token_works(db, admin_user, client):
+    assert APIClient().get("/api/v2/setup/namespace/").status_code == 401
+    response = APIClient().post(
+        "/api/v2/auth/token/", {"username": "admin", "password": "admin-Passw0rd!"}, format="json"
+    )
+    token = response.json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v2/setup/namespace/").status_code == 200
+
+
+def test_create_data_type_and_reject_bad_schema(api, namespace, contact_type):
+    assert contact_type["records_url"] == "/api/v2/crm/Contact/"
+    assert contact_type["schema_version"] == 1
+    bad = api.post(
+        "/api/v2/setup/data_type/",
+        {"namespace": "crm", "name": "Bad", "schema": {"type": "objet"}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert "schema['type']" in str(bad.json())
+    missing = api.post(
+        "/api/v2/setup/data_type/",
+        {"namespace": "nope", "name": "X", "schema": {}},
+        format="json",
+    )
+    assert missing.status_code == 400 and "namespace" in missing.json()
+    duplicate = api.post(
+        "/api/v2/setup/data_type/",
+        {"namespace": "crm", "name": "Contact", "schema": {}},
+        format="json",
+    )
+    assert duplicate.status_code == 400
+
+
+def test_records_crud_by_key(api, contact_type):
+    url = "/api/v2/crm/Contact/"
+    created = api.post(url, {"id": 7, "name": "Ann"}, format="json")
+    assert created.status_code == 201 and created.json()["key"] == "7"
+    assert api.get(url + "7/").json()["data"] == {"id": 7, "name": "Ann"}
+    assert api.put(url + "7/", {"id": 7, "name": "Anna"}, format="json").status_code == 200
+    patched = api.patch(url + "7/", {"age": 30}, format="json")
+    assert patched.json()["data"] == {"id": 7, "name": "Anna", "age": 30}
+    wrong_key = api.put(url + "7/", {"id": 8, "name": "x"}, format="json")
+    assert wrong_key.status_code == 400 and "differs" in str(wrong_key.json())
+    invalid = api.patch(url + "7/", {"age": "old"}, format="json")
+    assert invalid.status_code == 400
+    assert "$.age: 'old' is not of type 'integer'" in invalid.json()["data"][0]
+    assert Record.objects.get(key="7").data["age"] == 30  # nothing lost
+    assert api.delete(url + "7/").status_code == 204
+    assert api.get(url + "7/").status_code == 404
+
+
+def test_bulk_create_reports_per_item_errors(api, contact_type):
+    response = api.post(
+        "/api/v2/crm/Contact/",
+        [{"id": 1}, {"id": "two"}, {"name": "no id"}, {"id": 3}],
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["invalid"]) == (2, 2)
+    assert body["errors"][0]["index"] == 1
+    assert body["errors"][0]["errors"][0]["path"] == "$.id"
+    all_bad = api.post("/api/v2/crm/Contact/", [{"id": "x"}], format="json")
+    assert all_bad.status_code == 400
+
+
+def test_list_paginates_and_filters_on_data(api, contact_type):
+    api.post("/api/v2/crm/Contact/", people(30), format="json")
+    page = api.get("/api/v2/crm/Contact/?page_size=10&page=2").json()
+    assert page["count"] == 30 and len(page["results"]) == 10 and page["next"]
+    paris = api.get("/api/v2/crm/Contact/?address__city=Paris&page_size=100").json()
+    assert paris["count"] == 10
+    assert {r["data"]["address"]["city"] for r in paris["results"]} == {"Paris"}
+    older = api.get("/api/v2/crm/Contact/?age__gte=45").json()
+    assert sorted(r["data"]["id"] for r in older["results"]) == [25, 26, 27, 28, 29]
+    vip_lima = api.get("/api/v2/crm/Contact/?vip=true&address__city=Lima").json()
+    assert sorted(r["data"]["id"] for r in vip_lima["results"]) == [4, 10, 16, 22, 28]
+    assert api.get("/api/v2/crm/Contact/?age=old").status_code == 400
+    named = api.get("/api/v2/crm/Contact/?name__in=P1,P2").json()
+    assert named["count"] == 2
+
+
+def test_unknown_namespace_or_type_is_404(api, contact_type):
+    assert api.get("/api/v2/nope/Contact/").status_code == 404
+    assert api.get("/api/v2/crm/Nope/").status_code == 404
+    assert api.post("/api/v2/crm/Nope/", {"id": 1}, format="json").status_code == 404
+
+
+def test_permissions_per_namespace(api, api_as, make_user, grant, namespace, contact_type):
+    api.post("/api/v2/crm/Contact/", people(3), format="json")
+    stranger = api_as(make_user("mallory"))
+    assert stranger.get("/api/v2/crm/Contact/").status_code == 404
+    assert stranger.get(f"/api/v2/setup/data_type/{contact_type['id']}/").status_code == 404
+    assert stranger.get("/api/v2/setup/data_type/").json()["count"] == 0
+    assert stranger.post("/api/v2/setup/namespace/", {"name": "mine"}).status_code == 403
+
+    reader_user = make_user("reader")
+    grant(reader_user, namespace)
+    reader = api_as(reader_user)
+    assert reader.get("/api/v2/crm/Contact/").json()["count"] == 3
+    assert reader.post("/api/v2/crm/Contact/", {"id": 99}, format="json").status_code == 403
+    assert reader.delete("/api/v2/crm/Contact/1/").status_code == 403
+    patch = reader.patch(
+        f"/api/v2/setup/data_type/{contact_type['id']}/", {"title": "x"}, format="json"
+    )
+    assert patch.status_code == 403
+
+    writer_user = make_user("writer")
+    grant(writer_user, namespace, change=True)
+    writer = api_as(writer_user)
+    assert writer.post("/api/v2/crm/Contact/", {"id": 99}, format="json").status_code == 201
+    assert Record.objects.filter(key="99").exists()
+
+
+def test_openapi_schema_and_docs(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/v2/setup/data_type/" in schema.json()["paths"]
+    assert api.get("/api/docs/").status_code == 200
+
+
+def test_reserved_namespace_names(api):
+    response = api.post("/api/v2/setup/namespace/", {"name": "setup"}, format="json")
+    assert response.status_code == 400 and "reserved" in str(response.json())
+    assert api.post("/api/v2/setup/namespace/", {"name": "shop"}, format="json").status_code == 201

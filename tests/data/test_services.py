@@ -1,0 +1,139 @@
+"""The records service: validation, bulk upserts by key, batch events."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_save
+
+from apps.data.models import DataType, Record
+from apps.data.services import data_type_save, record_save, records_save
+from apps.data.signals import records_saved
+
+SCHEMA = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+@pytest.fixture
+def contact(namespace) -> DataType:
+    return data_type_save(namespace=namespace, name="Contact", schema=SCHEMA)
+
+
+@pytest.fixture
+def events():
+    seen = []
+
+    def receiver(sender, event, **kwargs):
+        seen.append(event)
+
+    records_saved.connect(receiver, dispatch_uid="test-events")
+    yield seen
+    records_saved.disconnect(dispatch_uid="test-events")
+
+
+def test_invalid_records_are_reported_and_valid_ones_stored(contact):
+    result = records_save(
+        data_type=contact,
+        records=[
+            {"id": 1, "name": "Ann"},
+            {"id": 2, "name": "Bob", "address": {"city": 7}},
+            {"name": "no key"},
+            "not an object",
+            {"id": 3, "name": "Cy"},
+        ],
+    )
+    assert (result.created, result.updated, len(result.errors)) == (2, 0, 3)
+    errors = {e.index: e.as_dict() for e in result.errors}
+    assert errors[1]["key"] == "2"
+    assert errors[1]["errors"][0]["path"] == "$.address.city"
+    assert "7 is not of type 'string'" in errors[1]["errors"][0]["message"]
+    assert errors[2]["errors"][0] == {"path": "$.id", "message": "the primary key 'id' is missing"}
+    assert "must be a JSON object" in errors[3]["errors"][0]["message"]
+    assert sorted(Record.objects.values_list("key", flat=True)) == ["1", "3"]
+
+
+def test_upsert_by_key_updates_changes_and_leaves_the_rest(contact, events):
+    records_save(data_type=contact, records=[{"id": i, "name": f"n{i}"} for i in range(5)])
+    first = Record.objects.get(key="1")
+    result = records_save(
+        data_type=contact,
+        records=[{"id": 1, "name": "changed"}, {"id": 2, "name": "n2"}, {"id": 9, "name": "new"}],
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    assert Record.objects.count() == 6
+    again = Record.objects.get(key="1")
+    assert again.data["name"] == "changed" and again.pk == first.pk
+    assert again.created_at == first.created_at and again.updated_at > first.updated_at
+    last = events[-1]
+    assert last.created == [("9", {"id": 9, "name": "new"})]
+    assert last.updated == [("1", {"id": 1, "name": "changed"}, {"id": 1, "name": "n1"})]
+
+
+def test_one_event_per_batch_and_none_when_nothing_changed(contact, events):
+    records = [{"id": i, "name": "x"} for i in range(25)]
+    records_save(data_type=contact, records=records, batch_size=10)
+    assert [len(e.created) for e in events] == [10, 10, 5]
+    events.clear()
+    result = records_save(data_type=contact, records=records, batch_size=10)
+    assert result.unchanged == 25 and events == []
+
+
+def test_duplicate_keys_in_one_call_keep_the_last(contact):
+    result = records_save(
+        data_type=contact, records=[{"id": 1, "name": "first"}, {"id": 1, "name": "last"}]
+    )
+    assert result.created == 1
+    assert Record.objects.get(key="1").data["name"] == "last"
+
+
+def test_schema_change_recompiles_the_validator(contact):
+    assert records_save(data_type=contact, records=[{"id": 1, "name": "a", "x": 1}]).created == 1
+    data_type_save(
+        namespace=contact.namespace,
+        name="Contact",
+        schema={**SCHEMA, "additionalProperties": False},
+        instance=contact,
+    )
+    contact.refresh_from_db()
+    assert contact.schema_version == 2
+    result = records_save(data_type=contact, records=[{"id": 2, "name": "b", "x": 1}])
+    assert result.created == 0 and "Additional properties" in result.errors[0].problems[0].message
+
+
+def test_invalid_schema_is_refused_and_nothing_changes(contact):
+    with pytest.raises(ValidationError, match=r"schema\['properties'\]\['id'\]\['type'\]"):
+        data_type_save(
+            namespace=contact.namespace,
+            name="Contact",
+            schema={"properties": {"id": {"type": "int"}}},
+            instance=contact,
+        )
+    assert DataType.objects.get(pk=contact.pk).schema == SCHEMA
+
+
+def test_single_save_validates_and_fires_post_save(contact):
+    fired = []
+    post_save.connect(lambda **kw: fired.append(kw["created"]), sender=Record, weak=False,
+                      dispatch_uid="t")  # fmt: skip
+    try:
+        record, created = record_save(data_type=contact, data={"id": 5, "name": "Eve"})
+        assert created and record.key == "5"
+        _, created = record_save(data_type=contact, data={"id": 5, "name": "Eva"}, key="5")
+        assert not created and fired == [True, False]
+        with pytest.raises(ValidationError, match=r"\$\.name: 3 is not of type 'string'"):
+            record_save(data_type=contact, data={"id": 5, "name": 3}, key="5")
+        assert Record.objects.get(key="5").data["name"] == "Eva"
+    finally:
+        post_save.disconnect(sender=Record, dispatch_uid="t")
+
+
+def test_data_type_without_primary_key_generates_keys(namespace):
+    log = data_type_save(namespace=namespace, name="Log", schema={"type": "object"}, primary_key="")
+    result = records_save(data_type=log, records=[{"m": 1}, {"m": 1}])
+    assert result.created == 2
+    assert len(set(Record.objects.values_list("key", flat=True))) == 2
