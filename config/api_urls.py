@@ -10,8 +10,10 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from apps.data.api.urls import record_urlpatterns
 from apps.data.api.urls import setup_urlpatterns as data_setup
+from apps.gateway.api.urls import setup_urlpatterns as gateway_setup
+from apps.security.api.urls import setup_urlpatterns as security_setup
 
-setup_urlpatterns = [*data_setup]
+setup_urlpatterns = [*data_setup, *security_setup, *gateway_setup]
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

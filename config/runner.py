@@ -32,12 +32,33 @@ def commands() -> dict[str, list[str]]:
     concurrency = os.environ.get("WORKER_CONCURRENCY", "4")
     return {
         "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-        "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
-                   f"--concurrency={concurrency}", "-n", "worker@%h", *pool],
-        "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
-                 "--pidfile=", f"--schedule={data_dir / 'celerybeat-schedule'}"],
-    }  # fmt: skip
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            "-n",
+            "worker@%h",
+            *pool,
+        ],
+        "beat": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel=INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--pidfile=",
+            f"--schedule={data_dir / 'celerybeat-schedule'}",
+        ],
+    }
 
 
 def _pump(name: str, stream, tty: bool) -> None:
@@ -53,15 +74,24 @@ def main() -> int:
     processes: dict[str, subprocess.Popen] = {}
     for name, command in commands().items():
         processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1, start_new_session=True,
-        )  # fmt: skip
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
         threading.Thread(
             target=_pump, args=(name, processes[name].stdout, tty), daemon=True
         ).start()
     port = os.environ.get("PORT", "8000")
-    print(f"Platform starting: http://{os.environ.get('HOST', '127.0.0.1')}:{port}/admin/ "
-          f"(API: /api/v2/, docs: /api/docs/). Ctrl-C stops everything.", flush=True)  # fmt: skip
+    print(
+        f"Platform starting: http://{os.environ.get('HOST', '127.0.0.1')}:{port}/admin/ "
+        f"(API: /api/v2/, docs: /api/docs/). Ctrl-C stops everything.",
+        flush=True,
+    )
 
     stopping = threading.Event()
 

@@ -8,4 +8,5 @@ admin.site.index_title = "Console"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
+    path("security/", include("apps.security.urls")),
 ]

@@ -42,17 +42,31 @@ def platform(tmp_path):
     if broker.startswith("redis://"):  # not the queue of the suite's own worker
         env["CELERY_BROKER_URL"] = re.sub(r"/\d+$", "/14", broker)
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env,
-                   check=True)  # fmt: skip
-    created = subprocess.run([python, "manage.py", "ensure_admin"], cwd=ROOT, env=env, check=True,
-                             capture_output=True, text=True)  # fmt: skip
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    created = subprocess.run(
+        [python, "manage.py", "ensure_admin"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     token = re.search(r"API token: (\w+)", created.stdout).group(1)
-    again = subprocess.run([python, "manage.py", "ensure_admin"], cwd=ROOT, env=env, check=True,
-                           capture_output=True, text=True)  # fmt: skip
+    again = subprocess.run(
+        [python, "manage.py", "ensure_admin"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert "exists already" in again.stdout
     log = open(tmp_path / "run.log", "w")  # noqa: SIM115
-    process = subprocess.Popen([python, "-m", "config.runner"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+    process = subprocess.Popen(
+        [python, "-m", "config.runner"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -50,10 +50,52 @@ def start_worker(*, concurrency: int = 2) -> subprocess.Popen:
     pool = ["--pool=threads"] if settings.CELERY_BROKER_URL == "filesystem://" else []
     log = open(settings.DATA_DIR / "test-worker.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
-         f"--concurrency={concurrency}", "-n", f"test-{os.getpid()}@%h", *pool],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            "-n",
+            f"test-{os.getpid()}@%h",
+            *pool,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    process.log_path = log.name  # type: ignore[attr-defined]
+    return process
+
+
+def start_beat() -> subprocess.Popen:
+    """Celery beat with django-celery-beat's database scheduler, on the test database."""
+    env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1")
+    log = open(settings.DATA_DIR / "test-beat.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel=INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--pidfile=",
+            f"--schedule={settings.DATA_DIR / 'test-beat-schedule'}",
+            "--max-interval=1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     process.log_path = log.name  # type: ignore[attr-defined]
     return process
 

@@ -11,7 +11,8 @@ from django.db.models import Count, TextField
 from django.db.models.functions import Cast
 from django.utils.html import format_html
 
-from . import services
+from . import permissions, services
+from .admin_mixins import NamespacedAdmin
 from .models import DataType, Namespace, Record
 from .widgets import JSONEditorWidget
 
@@ -19,9 +20,21 @@ PREVIEW_CHARS = 120
 
 
 @admin.register(Namespace)
-class NamespaceAdmin(admin.ModelAdmin):
+class NamespaceAdmin(NamespacedAdmin, admin.ModelAdmin):
     list_display = ["name", "title", "data_type_count", "updated_at"]
     search_fields = ["name", "title"]
+    namespace_lookup = "pk"
+
+    def namespace_of(self, obj):
+        return obj
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.has_perm("data.add_namespace")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # its creator may see and change it
+            permissions.grant(request.user, obj, change=True)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(data_type_count=Count("data_types"))
@@ -39,7 +52,7 @@ class DataTypeForm(forms.ModelForm):
 
 
 @admin.register(DataType)
-class DataTypeAdmin(admin.ModelAdmin):
+class DataTypeAdmin(NamespacedAdmin, admin.ModelAdmin):
     form = DataTypeForm
     list_display = ["__str__", "title", "primary_key", "schema_version", "record_count"]
     list_filter = ["namespace"]
@@ -80,17 +93,29 @@ class RecordForm(forms.ModelForm):
                 return cleaned
             if self.instance.pk and data_type.primary_key and key != self.instance.key:
                 self.add_error(
-                    "data", f"The primary key {data_type.primary_key!r} cannot change here "
+                    "data",
+                    f"The primary key {data_type.primary_key!r} cannot change here "
                     f"(this record's key is {self.instance.key!r}); add a new record instead.",
-                )  # fmt: skip
+                )
             elif not self.instance.pk and Record.objects.filter(data_type=data_type, key=key):
                 self.add_error("data", f"A record with key {key!r} exists already.")
         return cleaned
 
 
 @admin.register(Record)
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(NamespacedAdmin, admin.ModelAdmin):
     form = RecordForm
+    namespace_lookup = "data_type__namespace"
+
+    def namespace_of(self, obj):
+        return obj.data_type.namespace
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "data_type":  # records are added where the user may change
+            changeable = permissions.namespaces_for(request.user, permissions.CHANGE)
+            kwargs["queryset"] = DataType.objects.filter(namespace__in=changeable)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     list_display = ["key", "data_type", "preview", "updated_at"]
     list_filter = ["data_type"]
     list_select_related = ["data_type__namespace"]

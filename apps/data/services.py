@@ -134,6 +134,8 @@ def record_save(*, data_type: DataType, data: Any, key: str | None = None) -> tu
         created = record is None
         if record is None:
             record = Record(data_type=data_type, key=data_key)
+        else:
+            record._previous_data = record.data  # observers compare with it (post_save)
         record.data = data
         record.save()
     return record, created
@@ -236,3 +238,28 @@ def data_type_save(
     data_type.full_clean(exclude=["schema_digest"])
     data_type.save()
     return data_type
+
+
+def element_save(element: Any, fields: dict[str, Any], *, skip=None) -> Any:
+    """Set ``fields`` on a setup element, validate it (model rules included) and save it.
+
+    The one write path of every app's setup elements: nothing invalid is stored,
+    and many-to-many fields are set once the element has an id. ``skip(field,
+    value)`` may leave a field as it is (the security app keeps a stored secret
+    when None is given for it).
+    """
+    meta = element._meta
+    concrete = {f.name: f for f in meta.concrete_fields if f.editable}
+    many = {f.name for f in meta.many_to_many}
+    unknown = set(fields) - set(concrete) - many
+    if unknown:
+        raise TypeError(f"{type(element).__name__} has no field(s) {sorted(unknown)}")
+    for name, value in fields.items():
+        if name in concrete and not (skip and skip(concrete[name], value)):
+            setattr(element, name, value)
+    element.full_clean()
+    with transaction.atomic():
+        element.save()
+        for name in many & set(fields):
+            getattr(element, name).set(fields[name])
+    return element

@@ -23,8 +23,12 @@ def records_import(data_type_id: int, records: list) -> dict:
     summary = result.as_dict()
     logger.info(
         "%s: %s created, %s updated, %s unchanged, %s invalid",
-        data_type, summary["created"], summary["updated"], summary["unchanged"], summary["invalid"],
-    )  # fmt: skip
+        data_type,
+        summary["created"],
+        summary["updated"],
+        summary["unchanged"],
+        summary["invalid"],
+    )
     return summary
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class SecurityConfig(AppConfig):
@@ -6,3 +7,8 @@ class SecurityConfig(AppConfig):
     label = "security"
     verbose_name = "Security"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .checks import fernet_keys_check
+
+        checks.register(fernet_keys_check, checks.Tags.security)

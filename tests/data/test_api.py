@@ -32,10 +32,15 @@ def contact_type(api, namespace):
 def people(n):
     cities = ["Paris", "Lima", "Oslo"]
     return [
-        {"id": i, "name": f"P{i}", "age": 20 + i, "vip": i % 2 == 0,
-         "address": {"city": cities[i % 3]}}
+        {
+            "id": i,
+            "name": f"P{i}",
+            "age": 20 + i,
+            "vip": i % 2 == 0,
+            "address": {"city": cities[i % 3]},
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def test_anonymous_gets_401_and_a_token_works(db, admin_user, client):

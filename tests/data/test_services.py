@@ -118,8 +118,9 @@ def test_invalid_schema_is_refused_and_nothing_changes(contact):
 
 def test_single_save_validates_and_fires_post_save(contact):
     fired = []
-    post_save.connect(lambda **kw: fired.append(kw["created"]), sender=Record, weak=False,
-                      dispatch_uid="t")  # fmt: skip
+    post_save.connect(
+        lambda **kw: fired.append(kw["created"]), sender=Record, weak=False, dispatch_uid="t"
+    )
     try:
         record, created = record_save(data_type=contact, data={"id": 5, "name": "Eve"})
         assert created and record.key == "5"

@@ -24,9 +24,17 @@ class DataTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = DataType
         fields = [
-            "id", "namespace", "name", "title", "schema", "primary_key", "schema_version",
-            "records_url", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "namespace",
+            "name",
+            "title",
+            "schema",
+            "primary_key",
+            "schema_version",
+            "records_url",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "schema_version", "created_at", "updated_at"]
 
     def get_records_url(self, obj: DataType) -> str:

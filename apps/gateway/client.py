@@ -1,0 +1,388 @@
+"""The platform's one HTTP client: every outbound call of a webhook goes through here.
+
+A call combines a webhook with a connection: the URL is the connection's base
+URL plus the webhook's path with its ``{{placeholders}}`` filled; parameters
+and headers are merged (connection, then webhook, then the call's own); the
+connection's authorization signs each request. Failed attempts are retried
+(:mod:`.retries`), a 401 makes the authorization refresh once, every attempt
+is logged without secrets (:mod:`.logs`), and answers are read page by page
+(:mod:`.pagination`).
+
+Public API::
+
+    fetch = webhook_fetch(webhook=w, template_values={"id": 1})
+    for page in fetch:           # lazily, one page in memory at a time
+        store(page.records)
+    fetch.stats                  # pages, records, retries, seconds
+
+    response = webhook_submit(webhook=w, body={"name": "x"})
+
+Failures raise :class:`GatewayError` (see :mod:`.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import requests
+from django.utils import timezone
+
+from apps.security.models import Authorization
+from apps.security.services import (
+    AuthorizationError,
+    authorization_auth,
+    authorization_refresh,
+    secret_values,
+)
+
+from .destinations import GuardedSession
+from .errors import GatewayError
+from .logs import RequestLogger, excerpt
+from .models import Connection, Webhook
+from .pagination import PageRequest, paginator_for, records_of
+from .retries import is_retryable, retry_delay
+from .templating import render, render_values
+
+__all__ = ["FetchStats", "GatewayError", "Page", "webhook_fetch", "webhook_submit"]
+
+ERROR_EXCERPT_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of an answer: its records and where it came from (URL without secrets)."""
+
+    number: int
+    status: int
+    headers: Mapping[str, str]
+    records: list
+    url: str
+
+
+@dataclass
+class FetchStats:
+    """What a fetch has done so far; ``seconds`` is wall time, consumer's included."""
+
+    pages: int = 0
+    records: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _join(base_url: str, path: str) -> str:
+    return f"{base_url.rstrip('/')}/{path}" if path else base_url
+
+
+class Call:
+    """A webhook resolved against a connection, and the attempts of its requests."""
+
+    def __init__(
+        self,
+        *,
+        webhook: Webhook,
+        connection: Connection | None,
+        template_values: Mapping[str, Any] | None,
+        parameters: Mapping[str, Any] | None,
+        headers: Mapping[str, Any] | None,
+    ) -> None:
+        connection = connection or webhook.connection
+        if connection is None:
+            raise GatewayError(
+                f"Webhook {webhook} has no default connection; name one for the call.",
+                code="no_connection",
+            )
+        self.webhook, self.connection = webhook, connection
+        self.values = {**connection.template_parameters, **(template_values or {})}
+        path = self._render(webhook.path, f"the path of webhook {webhook}")
+        self.method = webhook.method
+        self.url = _join(connection.base_url, path)
+        self.params = {
+            **self._render_all(connection.parameters, f"parameter of connection {connection}"),
+            **self._render_all(webhook.parameters, f"parameter of webhook {webhook}"),
+            **(parameters or {}),
+        }
+        self.headers = {
+            **self._render_all(connection.headers, f"header of connection {connection}"),
+            **self._render_all(webhook.headers, f"header of webhook {webhook}"),
+            **(headers or {}),
+        }
+        self.timeout = (connection.connect_timeout, connection.read_timeout)
+        self.authorization = connection.authorization
+        self.log = RequestLogger(
+            webhook=webhook,
+            connection=connection,
+            secrets=secret_values(self.authorization),
+            secret_params=_secret_params(self.authorization),
+        )
+        self.auth = self._guard(authorization_auth, self.authorization)
+        self.retries = 0
+        self.session = GuardedSession()
+
+    def _render(self, text: str, what: str) -> str:
+        return render(text, self.values, what=what)
+
+    def _render_all(self, items: Mapping[str, Any], what: str) -> dict[str, Any]:
+        return render_values(items, self.values, what=what)
+
+    def body(self, body: Any) -> bytes | None:
+        """The request body: JSON for objects and lists, else text; the template if None."""
+        if body is None and self.webhook.body_template:
+            body = self._render(self.webhook.body_template, f"the body of webhook {self.webhook}")
+        if body is None or isinstance(body, bytes):
+            return body
+        if isinstance(body, str):
+            return body.encode()
+        if not any(name.lower() == "content-type" for name in self.headers):
+            self.headers["Content-Type"] = "application/json"
+        return json.dumps(body).encode()
+
+    def _guard(self, function, authorization: Authorization | None):
+        """Run a security service; its failure is this call's failure."""
+        try:
+            return function(authorization)
+        except AuthorizationError as error:
+            raise GatewayError(
+                f"{self.method} {self.log_url(self.url)}: {error}",
+                code="authorization",
+                method=self.method,
+            ) from None
+
+    def log_url(self, url: str) -> str:
+        return self.log.clean_url(url)
+
+    def send(self, url: str, *, params: Mapping[str, Any] | None, body: bytes | None):
+        """One request, retried as needed; the answer, or GatewayError for good."""
+        attempt, refreshed = 0, False
+        while True:
+            attempt += 1
+            response, error, code, where = self._attempt(url, params, body, attempt)
+            status = response.status_code if response is not None else None
+            if status == 401 and self.authorization and not refreshed:
+                refreshed = True  # once: a second 401 means the new credentials are refused too
+                if self._guard(authorization_refresh, self.authorization):
+                    self.retries += 1
+                    continue
+            if is_retryable(status) and attempt < self.connection.max_attempts:
+                self.retries += 1
+                retry_after = response.headers.get("Retry-After") if response is not None else None
+                time.sleep(retry_delay(attempt, retry_after))
+                continue
+            if response is None:
+                raise GatewayError(
+                    f"{self.method} {where} failed after {attempt} attempt(s): "
+                    f"{self.log.clean_text(error)}",
+                    code=code,
+                    method=self.method,
+                    url=where,
+                )
+            if status >= 400:
+                raise GatewayError(
+                    f"{self.method} {where} answered HTTP {status} after {attempt} attempt(s): "
+                    f"{self._excerpt(response)}",
+                    code="http_error",
+                    method=self.method,
+                    url=where,
+                    status=status,
+                )
+            return response
+
+    def _attempt(self, url, params, body, attempt):
+        """Send once and log it: (response, "", "", url sent) or (None, error, code, url)."""
+        at, started = timezone.now(), time.perf_counter()
+        response, error, code, sent = None, "", "", None
+        try:
+            self.session.check(url)
+            response = self.session.request(
+                self.method, url, params=params, data=body, headers=self.headers,
+                auth=self.auth, timeout=self.timeout,
+            )  # fmt: skip
+            sent = response.request
+        except requests.Timeout as exc:
+            error, code, sent = f"timed out ({exc})", "timeout", exc.request
+        except requests.ConnectionError as exc:
+            error, code, sent = f"connection failed ({exc})", "connection_error", exc.request
+        except (requests.RequestException, GatewayError, AuthorizationError) as exc:
+            # Not worth retrying: a bad URL, a refused destination, credentials that
+            # could not be obtained. Logged all the same: someone will look for it.
+            sent = getattr(exc, "request", None)
+            self._log(url, attempt, at, started, sent, body, error=str(exc))
+            if isinstance(exc, GatewayError):
+                raise
+            code = "authorization" if isinstance(exc, AuthorizationError) else "request_error"
+            raise GatewayError(
+                f"{self.method} {self.log_url(url)}: {self.log.clean_text(str(exc))}",
+                code=code,
+                method=self.method,
+                url=self.log_url(url),
+            ) from None
+        where = self._log(url, attempt, at, started, sent, body, response=response, error=error)
+        return response, error, code, where
+
+    def _log(self, url, attempt, at, started, sent, body, *, response=None, error="") -> str:
+        """Log one attempt; the URL it went to (with its query), as the log shows it."""
+        url = response.url if response is not None else getattr(sent, "url", None) or url
+        self.log.add(
+            method=self.method,
+            url=url,
+            attempt=attempt,
+            at=at,
+            duration=time.perf_counter() - started,
+            headers=sent.headers if sent is not None else self.headers,
+            request_body=body,
+            status=response.status_code if response is not None else None,
+            response_body=response.content if response is not None else None,
+            error=error,
+        )
+        return self.log_url(url)
+
+    def _excerpt(self, response: requests.Response) -> str:
+        return self.log.clean_text(excerpt(response.content, ERROR_EXCERPT_CHARS)) or "(no body)"
+
+    def json(self, response: requests.Response) -> Any:
+        if not response.content.strip():
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError as error:
+            message = (
+                f"{self.method} {self.log_url(response.url)} answered HTTP "
+                f"{response.status_code} with malformed JSON ({error}): {self._excerpt(response)}"
+            )
+            self.log.fail_last(error=message, response_body=response.content)
+            raise GatewayError(
+                message,
+                code="malformed_json",
+                method=self.method,
+                url=self.log_url(response.url),
+                status=response.status_code,
+            ) from None
+
+    def close(self) -> None:
+        self.session.close()
+        self.log.flush()
+
+
+def _secret_params(authorization: Authorization | None) -> set[str]:
+    """Query parameters that carry a secret of this authorization (an API key in the query)."""
+    if (
+        authorization is not None
+        and authorization.kind == Authorization.Kind.API_KEY
+        and authorization.key_in == Authorization.KeyIn.QUERY
+    ):
+        return {authorization.key_name}
+    return set()
+
+
+class Fetch:
+    """The pages of a webhook's answer, requested as they are iterated."""
+
+    def __init__(self, call: Call, *, body: bytes | None, all_pages: bool) -> None:
+        self.call = call
+        self.stats = FetchStats()
+        self._body = body
+        self._all_pages = all_pages
+        self._pages = self._walk()
+
+    def __iter__(self) -> Iterator[Page]:
+        return self
+
+    def __next__(self) -> Page:
+        return next(self._pages)
+
+    def close(self) -> None:
+        """Stop early: close the session and write the log (also done when exhausted)."""
+        self._pages.close()
+
+    def _walk(self) -> Iterator[Page]:
+        call, webhook = self.call, self.call.webhook
+        paginated = bool(webhook.pagination) and webhook.pagination.get("type") != "none"
+        paginator = paginator_for(webhook.pagination)
+        started = time.perf_counter()
+        seen: set[tuple] = set()
+        request: PageRequest | None = paginator.first()
+        number = 0
+        try:
+            while request is not None:
+                if request.identity() in seen:
+                    raise self._loop_error(request)
+                seen.add(request.identity())
+                number += 1
+                url = request.url or call.url
+                params = None if request.url else {**call.params, **request.params}
+                response = call.send(url, params=params, body=self._body)
+                body = call.json(response)
+                records = records_of(body, webhook.records_path, whole_object=not paginated)
+                self.stats.pages += 1
+                self.stats.records += len(records)
+                self.stats.retries = call.retries
+                if call.log.has_failures:  # readable while the fetch goes on
+                    call.log.flush()
+                yield Page(number, response.status_code, response.headers, records,
+                           call.log_url(response.url))  # fmt: skip
+                if not self._all_pages:
+                    break
+                request = paginator.next(
+                    number=number, request=request, body=body, records=records, response=response
+                )
+        finally:
+            self.stats.retries = call.retries
+            self.stats.seconds = time.perf_counter() - started
+            call.close()
+
+    def _loop_error(self, request: PageRequest) -> GatewayError:
+        what = self.call.log_url(request.url) if request.url else request.params
+        return GatewayError(
+            f"Pagination of webhook {self.call.webhook} asks again for a page it has read "
+            f"({what}); stopped to avoid an endless loop.",
+            code="pagination_loop",
+            method=self.call.method,
+            url=self.call.log_url(request.url or self.call.url),
+        )
+
+
+def webhook_fetch(
+    *,
+    webhook: Webhook,
+    connection: Connection | None = None,
+    template_values: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+    body: Any = None,
+    all_pages: bool = True,
+) -> Fetch:
+    """Call ``webhook`` and iterate the pages of its answer (only the first without
+    ``all_pages``). ``connection`` defaults to the webhook's. Nothing is sent
+    before the first page is asked for."""
+    call = Call(
+        webhook=webhook, connection=connection, template_values=template_values,
+        parameters=parameters, headers=headers,
+    )  # fmt: skip
+    return Fetch(call, body=call.body(body), all_pages=all_pages)
+
+
+def webhook_submit(
+    *,
+    webhook: Webhook,
+    body: Any = None,
+    connection: Connection | None = None,
+    template_values: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+) -> requests.Response:
+    """Send ``body`` (objects and lists as JSON; None: the webhook's body template)
+    to ``webhook``; the answer (status < 400), or GatewayError."""
+    call = Call(
+        webhook=webhook, connection=connection, template_values=template_values,
+        parameters=parameters, headers=headers,
+    )  # fmt: skip
+    try:
+        return call.send(call.url, params=call.params, body=call.body(body))
+    finally:
+        call.close()
