@@ -12,8 +12,9 @@ from apps.data.api.urls import record_urlpatterns
 from apps.data.api.urls import setup_urlpatterns as data_setup
 from apps.gateway.api.urls import setup_urlpatterns as gateway_setup
 from apps.security.api.urls import setup_urlpatterns as security_setup
+from apps.workflows.api.urls import setup_urlpatterns as workflows_setup
 
-setup_urlpatterns = [*data_setup, *security_setup, *gateway_setup]
+setup_urlpatterns = [*data_setup, *security_setup, *gateway_setup, *workflows_setup]
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

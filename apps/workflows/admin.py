@@ -1,0 +1,355 @@
+"""Admin console pages of the workflows app.
+
+Tasks show their status in colour and a progress bar, with their executions
+and notifications; flows and algorithms have "Run now"; failed tasks "Retry".
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from apps.data.admin_mixins import NamespacedAdmin
+from apps.data.widgets import JSONEditorWidget
+
+from . import services
+from .models import Algorithm, Execution, Flow, Notification, Observer, Scheduler, Task, Translator
+
+STATUS_COLOURS = {
+    "pending": "#757575",
+    "running": "#1565c0",
+    "completed": "#2e7d32",
+    "failed": "#c62828",
+    "retrying": "#ef6c00",
+    "broken": "#6a1b9a",
+    "paused": "#9e9d24",
+    "cancelled": "#424242",
+}
+LEVEL_COLOURS = {"info": "#1565c0", "notice": "#00838f", "warning": "#ef6c00", "error": "#c62828"}
+
+
+def _badge(text: str, colour: str):
+    return format_html(
+        '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
+        colour,
+        text,
+    )
+
+
+def _json_widgets(*names: str) -> dict:
+    return {name: JSONEditorWidget(attrs={"rows": 8}) for name in names}
+
+
+class CodeWidget(forms.Textarea):
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "class": "json-editor-code",
+                "rows": 20,
+                "cols": 100,
+                "spellcheck": "false",
+                "style": "font-family: ui-monospace, monospace; width: 90%",
+                **(attrs or {}),
+            }
+        )
+
+
+@admin.register(Algorithm)
+class AlgorithmAdmin(NamespacedAdmin, admin.ModelAdmin):
+    list_display = ["__str__", "description", "time_limit", "updated_at"]
+    list_filter = ["namespace"]
+    list_select_related = ["namespace"]
+    search_fields = ["name", "description", "code"]
+    formfield_overrides = {}
+    actions = ["run_now"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["widgets"] = {"code": CodeWidget(), **_json_widgets("parameters")}
+        return super().get_form(request, obj, **kwargs)
+
+    def get_urls(self):
+        run = self.admin_site.admin_view(self.run_view)
+        return [path("<int:pk>/run/", run, name="workflows_algorithm_run"), *super().get_urls()]
+
+    def run_view(self, request, pk):
+        algorithm = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, algorithm):
+            raise admin.sites.PermissionDenied
+        form = RunAlgorithmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            task = services.algorithm_run(
+                algorithm=algorithm, arguments=form.cleaned_data["input"], actor=request.user
+            )
+            messages.success(request, f"Algorithm {algorithm} enqueued as task #{task.pk}.")
+            return redirect(reverse("admin:workflows_task_change", args=[task.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "object": algorithm,
+            "opts": self.model._meta,
+            "title": f"Run {algorithm}",
+        }
+        return TemplateResponse(request, "admin/workflows/run_algorithm.html", context)
+
+    @admin.action(description="Run now (no arguments)")
+    def run_now(self, request, queryset):
+        for algorithm in queryset:
+            task = services.algorithm_run(algorithm=algorithm, arguments={}, actor=request.user)
+            self.message_user(request, f"{algorithm}: task #{task.pk} enqueued.")
+
+
+class RunAlgorithmForm(forms.Form):
+    input = forms.JSONField(
+        initial=dict,
+        widget=JSONEditorWidget(attrs={"rows": 10}),
+        help_text="The arguments, as a JSON object.",
+    )
+
+    def clean_input(self):
+        value = self.cleaned_data["input"]
+        if not isinstance(value, dict):
+            raise ValidationError('A JSON object of arguments, e.g. {"record": {...}}.')
+        return value
+
+
+@admin.register(Translator)
+class TranslatorAdmin(NamespacedAdmin, admin.ModelAdmin):
+    list_display = ["__str__", "type", "style", "source_data_type", "target_data_type"]
+    list_filter = ["type", "style", "namespace"]
+    list_select_related = [
+        "namespace",
+        "source_data_type__namespace",
+        "target_data_type__namespace",
+    ]
+    search_fields = ["name", "description"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["widgets"] = {"template": CodeWidget(), **_json_widgets("mapping")}
+        return super().get_form(request, obj, **kwargs)
+
+
+class EventAdmin(NamespacedAdmin, admin.ModelAdmin):
+    list_display = ["__str__", "active", "updated_at"]
+    list_filter = ["active", "namespace"]
+    list_select_related = ["namespace"]
+    search_fields = ["name", "description"]
+    actions = ["activate", "deactivate"]
+
+    @admin.action(description="Activate")
+    def activate(self, request, queryset):
+        for event in queryset:  # one by one: each save keeps its periodic task in sync
+            event.active = True
+            event.save()
+
+    @admin.action(description="Deactivate")
+    def deactivate(self, request, queryset):
+        for event in queryset:
+            event.active = False
+            event.save()
+
+
+@admin.register(Observer)
+class ObserverAdmin(EventAdmin):
+    list_display = ["__str__", "data_type", "on_created", "on_updated", "active"]
+    fields = [
+        "namespace",
+        "name",
+        "description",
+        "active",
+        "data_type",
+        "on_created",
+        "on_updated",
+        "conditions",
+        "trigger_evaluator",
+    ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["widgets"] = _json_widgets("conditions")
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        obj.kind = Observer.Kind.OBSERVER
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Scheduler)
+class SchedulerAdmin(EventAdmin):
+    list_display = ["__str__", "expression", "active", "periodic_task"]
+    fields = ["namespace", "name", "description", "active", "expression"]
+
+    def save_model(self, request, obj, form, change):
+        obj.kind = Scheduler.Kind.SCHEDULER
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Flow)
+class FlowAdmin(NamespacedAdmin, admin.ModelAdmin):
+    list_display = ["__str__", "translator", "event", "active", "last_task"]
+    list_filter = ["active", "namespace", "translator__type"]
+    list_select_related = ["namespace", "translator__namespace", "event__namespace"]
+    search_fields = ["name", "description"]
+    actions = ["run_now"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["widgets"] = _json_widgets("scope_filter", "template_values")
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.display(description="last run")
+    def last_task(self, obj):
+        task = obj.tasks.order_by("-created_at").first()
+        if task is None:
+            return "-"
+        url = reverse("admin:workflows_task_change", args=[task.pk])
+        return format_html(
+            '<a href="{}">#{}</a> {}',
+            url,
+            task.pk,
+            _badge(task.status, STATUS_COLOURS[task.status]),
+        )
+
+    @admin.action(description="Run now")
+    def run_now(self, request, queryset):
+        for flow in queryset:
+            try:
+                task = services.flow_run(flow=flow, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{flow}: {error.messages[0]}", messages.ERROR)
+                continue
+            self.message_user(request, f"{flow}: task #{task.pk} enqueued.")
+
+
+class ExecutionInline(admin.TabularInline):
+    model = Execution
+    extra = 0
+    can_delete = False
+    fields = ["attempt", "status", "started_at", "finished_at", "worker", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class NotificationInline(admin.TabularInline):
+    model = Notification
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "level", "message"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
+    list_display = ["id", "description", "status_badge", "progress_bar", "attempts", "created_at"]
+    list_filter = ["status", "kind", "namespace"]
+    list_select_related = ["namespace"]
+    search_fields = ["description"]
+    readonly_fields = [
+        "namespace",
+        "kind",
+        "status_badge",
+        "progress_bar",
+        "description",
+        "flow",
+        "algorithm",
+        "input_json",
+        "state_json",
+        "result_json",
+        "attempts",
+        "max_attempts",
+        "owner",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+    inlines = [ExecutionInline, NotificationInline]
+    actions = ["retry", "cancel"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # tasks change by running; actions below
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return _badge(obj.status, STATUS_COLOURS.get(obj.status, "#000"))
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_bar(self, obj):
+        return format_html(
+            '<div style="width:120px;background:#eee;border-radius:4px" title="{}%">'
+            '<div style="width:{}%;background:#43a047;height:10px;border-radius:4px"></div></div>',
+            round(obj.progress),
+            max(0, min(100, round(obj.progress))),
+        )
+
+    def _pretty(self, value):
+        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, default=str)[:20000])
+
+    @admin.display(description="input")
+    def input_json(self, obj):
+        return self._pretty(obj.input)
+
+    @admin.display(description="state")
+    def state_json(self, obj):
+        return self._pretty(obj.state)
+
+    @admin.display(description="result")
+    def result_json(self, obj):
+        return self._pretty(obj.result)
+
+    def _may_run(self, request, task) -> bool:
+        return NamespacedAdmin.has_change_permission(self, request, task)
+
+    @admin.action(description="Retry")
+    def retry(self, request, queryset):
+        for task in queryset:
+            if not self._may_run(request, task):
+                self.message_user(request, f"Task #{task.pk}: not allowed.", messages.ERROR)
+                continue
+            try:
+                services.task_retry(task=task)
+                self.message_user(request, f"Task #{task.pk} enqueued again.")
+            except ValidationError as error:
+                self.message_user(request, error.messages[0], messages.WARNING)
+
+    @admin.action(description="Cancel")
+    def cancel(self, request, queryset):
+        for task in queryset:
+            if self._may_run(request, task):
+                services.task_cancel(task=task)
+        self.message_user(request, "Cancelled the unfinished tasks among those selected.")
+
+
+@admin.register(Notification)
+class NotificationAdmin(NamespacedAdmin, admin.ModelAdmin):
+    list_display = ["created_at", "level_badge", "message", "task"]
+    list_filter = ["level", "namespace"]
+    search_fields = ["message"]
+    readonly_fields = [
+        "namespace",
+        "level",
+        "message",
+        "attachment",
+        "task",
+        "execution",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="level", ordering="level")
+    def level_badge(self, obj):
+        return _badge(obj.level, LEVEL_COLOURS.get(obj.level, "#000"))

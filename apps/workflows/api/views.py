@@ -1,0 +1,130 @@
+"""Setup endpoints of the workflows app, tasks, notifications and the run actions."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.data import permissions
+from apps.data.api.setup import NamespacedViewSet, as_drf_error
+
+from .. import services
+from ..models import Algorithm, Flow, Notification, Observer, Scheduler, Task, Translator
+from . import serializers as s
+
+RELATED = ["namespace"]
+
+
+class AlgorithmViewSet(NamespacedViewSet):
+    serializer_class = s.AlgorithmSerializer
+    queryset = Algorithm.objects.select_related(*RELATED)
+
+    @extend_schema(request=s.RunInputSerializer, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        """Run the algorithm with ``input`` as its arguments (``sync`` to wait for it)."""
+        algorithm = self.get_object()
+        self.require_change(algorithm.namespace)
+        body = s.RunInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = services.algorithm_run(
+            algorithm=algorithm,
+            arguments=body.validated_data["input"],
+            actor=request.user,
+            sync=body.validated_data["sync"],
+        )
+        code = status.HTTP_200_OK if body.validated_data["sync"] else status.HTTP_202_ACCEPTED
+        return Response(s.TaskSerializer(task).data, status=code)
+
+
+class TranslatorViewSet(NamespacedViewSet):
+    serializer_class = s.TranslatorSerializer
+    queryset = Translator.objects.select_related(*RELATED)
+
+
+class ObserverViewSet(NamespacedViewSet):
+    serializer_class = s.ObserverSerializer
+    queryset = Observer.objects.select_related(*RELATED, "data_type__namespace")
+
+
+class SchedulerViewSet(NamespacedViewSet):
+    serializer_class = s.SchedulerSerializer
+    queryset = Scheduler.objects.select_related(*RELATED)
+
+
+class FlowViewSet(NamespacedViewSet):
+    serializer_class = s.FlowSerializer
+    queryset = Flow.objects.select_related(*RELATED, "translator__namespace")
+
+    @extend_schema(request=s.RunInputSerializer, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        """Run the flow now (``{"sync": true}`` to wait for it)."""
+        flow = self.get_object()
+        self.require_change(flow.namespace)
+        sync = bool(request.data.get("sync")) if isinstance(request.data, dict) else False
+        try:
+            task = services.flow_run(flow=flow, actor=request.user, sync=sync)
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        code = status.HTTP_200_OK if sync else status.HTTP_202_ACCEPTED
+        return Response(s.TaskSerializer(task).data, status=code)
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tasks of the namespaces you can see; ``?status=failed``, ``?flow=<id>``."""
+
+    serializer_class = s.TaskSerializer
+    queryset = Task.objects.select_related("namespace", "flow__namespace", "algorithm__namespace")
+
+    def get_queryset(self):
+        visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
+        queryset = super().get_queryset().filter(namespace__in=visible)
+        for param in ("status", "kind", "flow"):
+            if self.request.query_params.get(param):
+                queryset = queryset.filter(**{param: self.request.query_params[param]})
+        return queryset
+
+    def _change(self, task):
+        if not permissions.can_change(self.request.user, task.namespace):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied(f"You may not run tasks of namespace '{task.namespace.name}'.")
+
+    @extend_schema(request=None, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        task = self.get_object()
+        self._change(task)
+        try:
+            task = services.task_retry(task=task)
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        return Response(s.TaskSerializer(task).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        task = self.get_object()
+        self._change(task)
+        return Response(s.TaskSerializer(services.task_cancel(task=task)).data)
+
+
+class NotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Notifications of the namespaces you can see; ``?level=error``, ``?task=<id>``."""
+
+    serializer_class = s.NotificationSerializer
+    queryset = Notification.objects.select_related("namespace")
+
+    def get_queryset(self):
+        visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
+        queryset = super().get_queryset().filter(namespace__in=visible)
+        for param in ("level", "task"):
+            if self.request.query_params.get(param):
+                queryset = queryset.filter(**{param: self.request.query_params[param]})
+        return queryset

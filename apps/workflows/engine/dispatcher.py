@@ -1,0 +1,73 @@
+"""The one place where record writes become flow runs.
+
+Both a single ORM save of a record (``post_save``) and a batch of the records
+service (``records_saved``) arrive here. The dispatcher finds the active
+observers of the data type, evaluates their conditions (or trigger evaluator)
+against each record and its previous state, and enqueues each matching flow
+once per lot of records (one Task and one Celery job per lot, not per record),
+after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db.models import Prefetch
+
+from apps.data.models import DataType
+
+from ..models import Event, Flow
+
+# Set while a flow with "discard events" writes: its writes fire no observer.
+_discarding = contextvars.ContextVar("discarding_events", default=False)
+
+
+@contextmanager
+def events_discarded(discard: bool = True) -> Iterator[None]:
+    token = _discarding.set(discard or _discarding.get())
+    try:
+        yield
+    finally:
+        _discarding.reset(token)
+
+
+def dispatch(
+    *,
+    data_type: DataType,
+    created: list[tuple[str, dict]],
+    updated: list[tuple[str, dict, dict]],
+) -> int:
+    """Evaluate the observers of ``data_type``; return how many tasks were enqueued."""
+    if _discarding.get():
+        return 0
+    observers = list(
+        Event.objects.observers_of(data_type)
+        .select_related("trigger_evaluator", "namespace")
+        .prefetch_related(Prefetch("flows", queryset=Flow.objects.filter(active=True)))
+    )
+    if not observers:
+        return 0
+    from ..services import flow_enqueue
+    from .observers import fires
+
+    enqueued = 0
+    for observer in observers:
+        flows = list(observer.flows.all())
+        if not flows:
+            continue
+        keys = []
+        if observer.on_created:
+            keys += [key for key, data in created if fires(observer, data, None)]
+        if observer.on_updated:
+            keys += [key for key, data, previous in updated if fires(observer, data, previous)]
+        for flow in flows:
+            for start in range(0, len(keys), flow.lot_size):
+                flow_enqueue(
+                    flow=flow,
+                    keys=keys[start : start + flow.lot_size],
+                    reason=f"observer {observer}",
+                )
+                enqueued += 1
+    return enqueued

@@ -1,0 +1,218 @@
+"""Running a flow, by its translator's type (DESIGN §5).
+
+* import — fetch every page of the webhook, parse, store into the target type;
+* conversion — map source records to target records and store them;
+* export — render the records (or the lot, for bulk templates), submit them to
+  the webhook, and store the parsed answer through the response translator;
+* update — change records in place.
+
+Records are read in primary-key order and the task's ``state["cursor"]``
+remembers the last one done, so a retried export resumes after the records
+already sent instead of sending them twice; imports and conversions are
+idempotent upserts by key anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from apps.data.models import DataType, Record
+from apps.data.services import SaveResult, records_save
+
+from ..models import Flow, Translator
+from .conditions import all_hold
+from .translators import render_records, translate_record
+
+READ_CHUNK = 500
+
+
+class FlowError(Exception):
+    """A flow step failed; ``detail`` says where (record key, status, body excerpt)."""
+
+    def __init__(self, message: str, *, code: str = "flow_failed", detail: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.detail = detail
+
+
+def run_flow(flow: Flow, context, *, keys: list[str] | None) -> dict[str, Any]:
+    kind = flow.translator.type
+    runner = {
+        Translator.Type.IMPORT: _import,
+        Translator.Type.CONVERSION: _convert,
+        Translator.Type.EXPORT: _export,
+        Translator.Type.UPDATE: _update,
+    }[kind]
+    return runner(flow, context, keys)
+
+
+def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
+    """The records in the flow's scope, in primary-key order, after the saved cursor."""
+    data_type = flow.source_data_type
+    queryset = Record.objects.filter(data_type=data_type)
+    if keys is not None and flow.scope == Flow.Scope.EVENT_SOURCE:
+        queryset = queryset.filter(key__in=keys)
+    total = queryset.count() or 1
+    done = queryset.filter(pk__lte=context.state.get("cursor", 0)).count()
+    cursor = context.state.get("cursor", 0)
+    while True:
+        chunk = list(queryset.filter(pk__gt=cursor).order_by("pk")[:READ_CHUNK])
+        if not chunk:
+            return
+        if flow.scope == Flow.Scope.FILTER:
+            chunk_in_scope = [r for r in chunk if all_hold(flow.scope_filter, r.data, None)]
+        else:
+            chunk_in_scope = chunk
+        yield chunk_in_scope
+        cursor = chunk[-1].pk
+        done += len(chunk)
+        context.state["cursor"] = cursor
+        context.progress(100.0 * done / total)
+
+
+def _tally(total: dict[str, int], result: SaveResult, context, where: str) -> None:
+    for name in ("created", "updated", "unchanged"):
+        total[name] = total.get(name, 0) + getattr(result, name)
+    if result.errors:
+        total["invalid"] = total.get("invalid", 0) + len(result.errors)
+        context.notify(
+            f"{where}: {len(result.errors)} record(s) did not fit the schema and were skipped; "
+            f"first: {result.errors[0]}",
+            level="warning",
+            attachment=[error.as_dict() for error in result.errors[:50]],
+        )
+
+
+def _store(data_type: DataType, records: list, flow: Flow, context, total: dict) -> None:
+    result = records_save(data_type=data_type, records=records, source=f"flow:{flow}")
+    _tally(total, result, context, f"Flow {flow} storing into {data_type}")
+
+
+def _import(flow: Flow, context, keys) -> dict[str, Any]:
+    from apps.gateway.client import webhook_fetch
+
+    translator = flow.translator
+    fetch = webhook_fetch(
+        webhook=flow.webhook, connection=_connection(flow), template_values=flow.template_values
+    )
+    total: dict[str, int] = {}
+    for page in fetch:
+        records = _translate_all(translator, page.records, context)
+        _store(translator.target_data_type, records, flow, context, total)
+        context.progress(min(99.0, fetch.stats.pages))  # the number of pages is not known
+    return {**total, **fetch.stats.as_dict()}
+
+
+def _translate_all(translator: Translator, records: list, context) -> list:
+    if translator.style == "python":
+        from .algorithms import run_algorithm
+
+        parameters = translator.algorithm.parameter_names
+        if "records" in parameters:  # a parser that handles the whole page
+            return list(run_algorithm(translator.algorithm, {"records": records}, context=context))
+    out = []
+    for record in records:
+        translated = translate_record(translator, record, context=context)
+        out.extend(translated if isinstance(translated, list) else [translated])
+    return out
+
+
+def _convert(flow: Flow, context, keys) -> dict[str, Any]:
+    translator = flow.translator
+    total: dict[str, int] = {}
+    for chunk in _source_records(flow, context, keys):
+        converted = _translate_all(translator, [r.data for r in chunk], context)
+        if converted:
+            _store(translator.target_data_type, converted, flow, context, total)
+    return total
+
+
+def _update(flow: Flow, context, keys) -> dict[str, Any]:
+    total: dict[str, int] = {}
+    for chunk in _source_records(flow, context, keys):
+        changed = _translate_all(flow.translator, [r.data for r in chunk], context)
+        if changed:
+            _store(flow.source_data_type, changed, flow, context, total)
+    return total
+
+
+def _connection(flow: Flow):
+    if flow.connection_role_id:
+        return flow.connection_role.connections.order_by("pk").first()
+    return None
+
+
+def _export(flow: Flow, context, keys) -> dict[str, Any]:
+    from apps.gateway.client import GatewayError, webhook_submit
+
+    translator = flow.translator
+    sent = 0
+    responses: dict[str, int] = {}
+    connection = _connection(flow)
+    for chunk in _source_records(flow, context, keys):
+        if not chunk:
+            continue
+        lots = [chunk] if translator.bulk else [[record] for record in chunk]
+        for lot in lots:
+            data = [record.data for record in lot]
+            body = render_records(translator, data, context=context)[0]
+            if flow.before_submit_id:
+                from .algorithms import run_algorithm
+
+                body = run_algorithm(
+                    flow.before_submit, {"body": body, "records": data}, context=context
+                )
+            values = {**flow.template_values, **(data[0] if len(data) == 1 else {})}
+            where = f"record {lot[0].key}" if len(lot) == 1 else f"{len(lot)} records"
+            if flow.notify_request:
+                context.notify(f"Flow {flow} sends {where}", attachment={"body": body})
+            try:
+                response = webhook_submit(
+                    webhook=flow.webhook, body=body, connection=connection, template_values=values
+                )
+            except GatewayError as error:
+                raise FlowError(
+                    f"Flow {flow}: exporting {where} failed: {error}",
+                    code="export_failed",
+                    detail={"keys": [r.key for r in lot], "error": str(error)},
+                ) from error
+            finally:
+                # Everything before this lot is sent: a retry starts after it.
+                context.save_state()
+            sent += len(lot)
+            context.state["cursor"] = lot[-1].pk
+            responses[str(response.status_code)] = responses.get(str(response.status_code), 0) + 1
+            if flow.notify_response:
+                context.notify(
+                    f"Flow {flow}: {where} answered {response.status_code}",
+                    attachment={"body": response.text[:2000]},
+                )
+            _store_response(flow, response, context)
+    return {"sent": sent, "responses": responses}
+
+
+def _store_response(flow: Flow, response, context) -> None:
+    translator = flow.response_translator
+    if translator is None or not response.content:
+        return
+    from ..translation import parse_body
+
+    # The whole header: its charset tells how to decode the body.
+    mime = response.headers.get("Content-Type") or translator.mime_type
+    parsed = parse_body(response.content, mime_type=mime)
+    if translator.records_path:
+        import jmespath
+
+        parsed = jmespath.search(translator.records_path, parsed)
+    records = parsed if isinstance(parsed, list) else [parsed]
+    target = flow.response_data_type or translator.target_data_type
+    translated = _translate_all(translator, [r for r in records if isinstance(r, dict)], context)
+    result = records_save(data_type=target, records=translated, source=f"flow:{flow}:response")
+    if result.errors:
+        raise FlowError(
+            f"Flow {flow}: the answer did not fit {target}: {result.errors[0]}",
+            code="response_invalid",
+            detail={"body": json.dumps(parsed, default=str)[:2000]},
+        )

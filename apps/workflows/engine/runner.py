@@ -1,0 +1,184 @@
+"""A task's life: take its lock, run an attempt, record the outcome.
+
+* The lock is a row update (``locked_until`` in the future, ``lock_owner`` a
+  fresh token): two workers never run a task at once, and a lock left by a
+  dead worker expires, so the message redelivered by the broker can run it.
+  Long runs extend the lock whenever they report progress.
+* An attempt is an :class:`Execution`. A failure becomes ``retrying`` (enqueued
+  again with exponential backoff) while attempts remain, else ``failed``, with
+  a notification that says what failed and where.
+* ``run_again`` (algorithms working in lots) ends the attempt successfully and
+  enqueues the task again with its saved ``state``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import Execution, Task
+from .dispatcher import events_discarded
+
+logger = logging.getLogger(__name__)
+
+LOCK_SECONDS = 120
+RETRY_BASE_SECONDS = 5
+RETRY_MAX_SECONDS = 600
+
+
+class RunAgain(Exception):
+    """Raised by ``task.run_again()``: save the state and enqueue the task again."""
+
+
+class Cancelled(Exception):
+    """The task was cancelled while it ran."""
+
+
+class TaskContext:
+    """What running code may do with its task: state, progress, run again, notify."""
+
+    def __init__(self, task: Task, execution: Execution, token: str) -> None:
+        self.task = task
+        self.execution = execution
+        self.token = token
+        self.state: dict[str, Any] = task.state if isinstance(task.state, dict) else {}
+        self._run_again = False
+
+    def save_state(self) -> None:
+        Task.objects.filter(pk=self.task.pk, lock_owner=self.token).update(state=self.state)
+
+    def progress(self, percent: float) -> None:
+        """Report progress, extend the lock, and stop if the task was cancelled."""
+        percent = max(0.0, min(100.0, float(percent)))
+        updated = (
+            Task.objects.filter(pk=self.task.pk, lock_owner=self.token)
+            .exclude(status=Task.Status.CANCELLED)
+            .update(progress=percent, locked_until=timezone.now() + timedelta(seconds=LOCK_SECONDS))
+        )
+        if not updated:
+            raise Cancelled(f"Task #{self.task.pk} was cancelled.")
+
+    def run_again(self) -> None:
+        self._run_again = True
+
+    def notify(self, message: str, level: str = "info", attachment: Any = None) -> None:
+        from ..services import notify
+
+        notify(
+            namespace=self.task.namespace_id,
+            level=level,
+            message=message,
+            attachment=attachment,
+            task=self.task,
+            execution=self.execution,
+        )
+
+
+def _acquire(task_id: int, token: str) -> bool:
+    now = timezone.now()
+    return bool(
+        Task.objects.filter(
+            pk=task_id, status__in=[Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING]
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(
+            status=Task.Status.RUNNING,
+            lock_owner=token,
+            locked_until=now + timedelta(seconds=LOCK_SECONDS),
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: ~5 s, 10 s, 20 s… capped at 10 minutes."""
+    base = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return base * random.uniform(0.8, 1.2)
+
+
+def describe(error: BaseException) -> str:
+    message = str(error) or type(error).__name__
+    return (
+        message
+        if hasattr(error, "code") or "Error" in message
+        else (f"{type(error).__name__}: {message}")
+    )
+
+
+def task_run(task_id: int, *, worker: str = "") -> str | None:
+    """Run one attempt of a task if it is free to run; return its new status."""
+    token = uuid.uuid4().hex
+    if not _acquire(task_id, token):
+        logger.info("Task #%s is running elsewhere or finished; skipped", task_id)
+        return None
+    task = Task.objects.select_related("flow", "algorithm", "namespace").get(pk=task_id)
+    execution = Execution.objects.create(
+        task=task, attempt=task.attempts, status=Task.Status.RUNNING, worker=worker[:100]
+    )
+    context = TaskContext(task, execution, token)
+    from .execute import execute_task
+
+    status, fields, error_text = Task.Status.COMPLETED, {}, ""
+    try:
+        discard = bool(task.flow and task.flow.discard_events)
+        with events_discarded(discard):
+            result = execute_task(task, context)
+        if context._run_again:
+            raise RunAgain
+        fields = {"result": result, "progress": 100.0}
+    except RunAgain:
+        status = Task.Status.PENDING
+    except Cancelled as error:
+        status, error_text = Task.Status.CANCELLED, str(error)
+    except Exception as error:
+        error_text = describe(error)
+        logger.warning("Task #%s attempt %s failed: %s", task.pk, task.attempts, error_text)
+        retry = task.attempts < task.max_attempts
+        status = Task.Status.RETRYING if retry else Task.Status.FAILED
+        detail = getattr(error, "detail", None)
+        context.notify(
+            f"{task.description or 'Task'} failed (attempt {task.attempts} of "
+            f"{task.max_attempts}): {error_text}" + (" — it will be retried." if retry else ""),
+            level="warning" if retry else "error",
+            attachment={
+                "error": error_text,
+                "detail": detail,
+                "traceback": traceback.format_exc(limit=8)[-4000:],
+            },
+        )
+    finished = timezone.now()
+    Execution.objects.filter(pk=execution.pk).update(
+        status=status, finished_at=finished, error=error_text[:10000]
+    )
+    final = status in {Task.Status.COMPLETED, Task.Status.FAILED, Task.Status.CANCELLED}
+    updated = (
+        Task.objects.filter(pk=task.pk, lock_owner=token)
+        .exclude(status=Task.Status.CANCELLED)
+        .update(
+            status=status,
+            state=context.state,
+            lock_owner="",
+            locked_until=None,
+            finished_at=finished if final else None,
+            **fields,
+        )
+    )
+    if not updated:  # cancelled meanwhile: keep that, release the lock
+        Task.objects.filter(pk=task.pk, lock_owner=token).update(lock_owner="", locked_until=None)
+        return Task.Status.CANCELLED
+    if status == Task.Status.PENDING:
+        from ..services import _enqueue
+
+        _enqueue(task)
+    elif status == Task.Status.RETRYING:
+        from ..services import _enqueue
+
+        _enqueue(task, countdown=backoff(task.attempts))
+    return status

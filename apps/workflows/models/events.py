@@ -1,0 +1,154 @@
+"""Events: observers (a record was created or changed) and schedulers (time)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from apps.data.models import DataType
+
+from .algorithms import Algorithm
+from .base import NamespacedElement
+
+OPERATORS = {
+    "is",
+    "is_not",
+    "like",
+    "starts_with",
+    "ends_with",
+    "in",
+    "not_in",
+    "between",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "_null",
+    "_not_null",
+    "_change",
+    "_presence_change",
+}
+
+
+class EventQuerySet(models.QuerySet):
+    def active(self) -> EventQuerySet:
+        return self.filter(active=True)
+
+    def observers_of(self, data_type: DataType) -> EventQuerySet:
+        return self.filter(kind=Event.Kind.OBSERVER, data_type=data_type, active=True)
+
+
+class Event(NamespacedElement):
+    """What starts flows: an *observer* of a data type's records or a *scheduler*.
+
+    An observer fires for a record created and/or updated when all its
+    ``conditions`` hold against the record and its previous state (Cenit's
+    operators), or when its trigger-evaluator algorithm returns true for
+    ``record`` and ``previous``. A scheduler fires at intervals (``every 5m``)
+    or at cron-like appointed times (``cron 0 6 * * 1-5``), through a
+    django-celery-beat periodic task kept in sync with it.
+    """
+
+    class Kind(models.TextChoices):
+        OBSERVER = "observer", "observer"
+        SCHEDULER = "scheduler", "scheduler"
+
+    kind = models.CharField("kind", max_length=20, choices=Kind.choices)
+    active = models.BooleanField("active", default=True, help_text="Inactive events fire nothing.")
+    # --- observer
+    data_type = models.ForeignKey(
+        DataType,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="data type",
+        help_text="Observer: whose records are watched.",
+    )
+    on_created = models.BooleanField("on created", default=True, help_text="Observer.")
+    on_updated = models.BooleanField("on updated", default=True, help_text="Observer.")
+    conditions = models.JSONField(
+        "conditions",
+        default=list,
+        blank=True,
+        help_text='Observer: all must hold, e.g. [{"field": "status", "op": "is", "value": '
+        '"paid"}, {"field": "total", "op": "_change"}]. Operators: '
+        + ", ".join(sorted(OPERATORS))
+        + ".",
+    )
+    trigger_evaluator = models.ForeignKey(
+        Algorithm,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="trigger evaluator",
+        help_text="Observer: an algorithm given `record` and `previous` that returns true to fire.",
+    )
+    # --- scheduler
+    expression = models.CharField(
+        "expression",
+        max_length=100,
+        blank=True,
+        help_text="Scheduler: 'every 30s', 'every 5m', 'every 2h', 'every 1d', or "
+        "'cron <minute> <hour> <day of month> <month> <day of week>'.",
+    )
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta(NamespacedElement.Meta):
+        verbose_name = "event"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.OBSERVER:
+            if not self.data_type_id:
+                raise ValidationError({"data_type": "An observer watches a data type."})
+            from ..engine.conditions import check_conditions
+
+            check_conditions(self.conditions)
+        elif self.kind == self.Kind.SCHEDULER:
+            from ..engine.schedules import parse_expression
+
+            parse_expression(self.expression)
+
+
+class ObserverManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Event.Kind.OBSERVER)
+
+
+class SchedulerManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Event.Kind.SCHEDULER)
+
+
+class Observer(Event):
+    objects = ObserverManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "observer"
+
+    def save(self, *args, **kwargs):
+        self.kind = Event.Kind.OBSERVER
+        super().save(*args, **kwargs)
+
+
+class Scheduler(Event):
+    objects = SchedulerManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "scheduler"
+
+    def save(self, *args, **kwargs):
+        self.kind = Event.Kind.SCHEDULER
+        super().save(*args, **kwargs)

@@ -1,0 +1,155 @@
+"""Flows: an event, a translator and where the records come from and go."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from apps.data.models import DataType
+
+from .algorithms import Algorithm
+from .base import NamespacedElement
+from .events import Event
+from .translators import Translator
+
+
+class Flow(NamespacedElement):
+    """Cenit's flow: when its event fires (or on demand), run its translator.
+
+    *import*: fetch every page of the webhook and store the parsed records;
+    *conversion*: map the source records to the target data type;
+    *export*: render the records and submit them to the webhook, then store the
+    response through the response translator; *update*: change records in place.
+    """
+
+    class Scope(models.TextChoices):
+        EVENT_SOURCE = "event_source", "the records that fired the event"
+        ALL = "all", "all records of the data type"
+        FILTER = "filter", "the records matching the filter"
+
+    event = models.ForeignKey(
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flows",
+        verbose_name="event",
+        help_text="Empty: the flow runs only on demand.",
+    )
+    translator = models.ForeignKey(
+        Translator, on_delete=models.PROTECT, related_name="flows", verbose_name="translator"
+    )
+    data_type = models.ForeignKey(
+        DataType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="source data type",
+        help_text="Conversion/export/update: whose records; defaults to the translator's source.",
+    )
+    scope = models.CharField(
+        "scope",
+        max_length=20,
+        choices=Scope.choices,
+        default=Scope.EVENT_SOURCE,
+        help_text="Which records a run processes (an on-demand run of 'event source' takes all).",
+    )
+    scope_filter = models.JSONField(
+        "scope filter", default=list, blank=True, help_text="Conditions, as an observer's."
+    )
+    lot_size = models.PositiveIntegerField(
+        "lot size", default=500, help_text="Records per task (and per bulk template render)."
+    )
+    webhook = models.ForeignKey(
+        "gateway.Webhook",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="webhook",
+        help_text="Import: where to fetch. Export: where to submit.",
+    )
+    connection_role = models.ForeignKey(
+        "gateway.ConnectionRole",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="connection role",
+        help_text="Which connection(s) to call; defaults to the webhook's connection.",
+    )
+    authorization = models.ForeignKey(
+        "security.Authorization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="authorization",
+        help_text="Overrides the connection's authorization.",
+    )
+    template_values = models.JSONField(
+        "template values",
+        default=dict,
+        blank=True,
+        help_text="Values for the webhook's {{placeholders}} (export: record fields too).",
+    )
+    before_submit = models.ForeignKey(
+        Algorithm,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="before submit",
+        help_text="Export: an algorithm given `body` and `records` that returns the body to send.",
+    )
+    response_translator = models.ForeignKey(
+        Translator,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="response translator",
+        help_text="Export: parses the API's answer.",
+    )
+    response_data_type = models.ForeignKey(
+        DataType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="response data type",
+        help_text="Export: where the parsed answer is stored (default: the translator's target).",
+    )
+    active = models.BooleanField("active", default=True, help_text="Inactive flows never run.")
+    discard_events = models.BooleanField(
+        "discard events",
+        default=False,
+        help_text="Records this flow writes do not fire observers (no echo loops).",
+    )
+    notify_request = models.BooleanField("notify request", default=False)
+    notify_response = models.BooleanField("notify response", default=False)
+    auto_retry = models.BooleanField(
+        "auto retry", default=True, help_text="Failed runs are retried with backoff."
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        "max attempts", default=3, help_text="Attempts before a failed run is final."
+    )
+
+    class Meta(NamespacedElement.Meta):
+        verbose_name = "flow"
+
+    @property
+    def source_data_type(self) -> DataType | None:
+        return self.data_type or self.translator.source_data_type
+
+    def clean(self) -> None:
+        if not self.translator_id:
+            return
+        kind = self.translator.type
+        if kind in {Translator.Type.IMPORT, Translator.Type.EXPORT} and not self.webhook_id:
+            raise ValidationError({"webhook": f"An {kind} flow calls a webhook."})
+        if kind != Translator.Type.IMPORT and not (
+            self.data_type_id or self.translator.source_data_type_id
+        ):
+            raise ValidationError({"data_type": "Which data type's records does it process?"})
+        if self.lot_size < 1:
+            raise ValidationError({"lot_size": "At least 1."})

@@ -1,0 +1,174 @@
+"""Writes of the workflows app: starting, retrying and cancelling tasks; notifications.
+
+Views, admin actions, management commands, Celery tasks and the dispatcher
+call these; none of them holds the logic.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.data.models import Namespace
+
+from .models import Algorithm, Event, Flow, Notification, Task
+
+logger = logging.getLogger(__name__)
+
+# A pending task nobody picked up for this long no longer blocks its scheduler.
+STALE_PENDING = timedelta(hours=1)
+
+
+def _enqueue(task: Task, *, countdown: float | None = None) -> None:
+    from .tasks import run_task
+
+    transaction.on_commit(lambda: run_task.apply_async((task.pk,), countdown=countdown))
+
+
+def flow_enqueue(
+    *, flow: Flow, keys: list[str] | None = None, reason: str = "", actor=None
+) -> Task:
+    """Create a pending task for ``flow`` (over ``keys``, or its whole scope) and enqueue it."""
+    task = Task.objects.create(
+        namespace_id=flow.namespace_id,
+        kind=Task.Kind.FLOW,
+        flow=flow,
+        description=f"Flow {flow}" + (f" ({reason})" if reason else ""),
+        input={"keys": keys} if keys is not None else {},
+        max_attempts=flow.max_attempts if flow.auto_retry else 1,
+        owner=actor,
+    )
+    _enqueue(task)
+    return task
+
+
+def flow_run(*, flow: Flow, actor=None, sync: bool = False) -> Task:
+    """Run a flow on demand (admin, API, CLI): in a worker, or here with ``sync``."""
+    if not flow.active:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(f"Flow {flow} is not active.", code="inactive")
+    if sync:
+        task = Task.objects.create(
+            namespace_id=flow.namespace_id,
+            kind=Task.Kind.FLOW,
+            flow=flow,
+            owner=actor,
+            description=f"Flow {flow} (on demand)",
+            max_attempts=1,
+        )
+        from .engine.runner import task_run
+
+        task_run(task.pk, worker="sync")
+        task.refresh_from_db()
+        return task
+    return flow_enqueue(flow=flow, reason="on demand", actor=actor)
+
+
+def algorithm_run(
+    *, algorithm: Algorithm, arguments: dict[str, Any], actor=None, sync: bool = False
+) -> Task:
+    """Run an algorithm as a task; ``sync`` runs it here and returns the finished task."""
+    task = Task.objects.create(
+        namespace_id=algorithm.namespace_id,
+        kind=Task.Kind.ALGORITHM,
+        algorithm=algorithm,
+        description=f"Algorithm {algorithm}",
+        input={"arguments": arguments},
+        owner=actor,
+    )
+    if sync:
+        from .engine.runner import task_run
+
+        task_run(task.pk, worker="sync")
+        task.refresh_from_db()
+    else:
+        _enqueue(task)
+    return task
+
+
+def task_retry(*, task: Task) -> Task:
+    """Run a failed, broken or cancelled task again, keeping its state."""
+    if task.status not in {
+        Task.Status.FAILED,
+        Task.Status.BROKEN,
+        Task.Status.CANCELLED,
+        Task.Status.PAUSED,
+    }:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(f"Task #{task.pk} is {task.status}; only finished tasks are retried.")
+    # One more attempt than it has had; auto-retries start again from there.
+    Task.objects.filter(pk=task.pk).update(
+        status=Task.Status.PENDING, max_attempts=task.attempts + 1, finished_at=None
+    )
+    task.refresh_from_db()
+    _enqueue(task)
+    return task
+
+
+def task_cancel(*, task: Task) -> Task:
+    """Stop a task: a pending one never starts, a running one stops at its next step."""
+    Task.objects.filter(pk=task.pk, status__in=Task.UNFINISHED).update(
+        status=Task.Status.CANCELLED, finished_at=timezone.now()
+    )
+    task.refresh_from_db()
+    return task
+
+
+def scheduler_fire(*, event: Event) -> list[Task]:
+    """A scheduler's beat entry: enqueue its flows, except those still running."""
+    if not event.active:
+        return []
+    started = []
+    now = timezone.now()
+    for flow in event.flows.filter(active=True):
+        busy = Task.objects.filter(flow=flow).filter(
+            Q(status=Task.Status.RUNNING, locked_until__gt=now)
+            | Q(
+                status__in=[Task.Status.PENDING, Task.Status.RETRYING],
+                updated_at__gt=now - STALE_PENDING,
+            )
+        )
+        if busy.exists():
+            logger.info("Scheduler %s: flow %s is still running; not starting another", event, flow)
+            continue
+        started.append(flow_enqueue(flow=flow, reason=f"scheduler {event}"))
+    return started
+
+
+def notify(
+    *,
+    namespace: Namespace | int,
+    level: str,
+    message: str,
+    attachment: Any = None,
+    task: Task | None = None,
+    execution=None,
+) -> Notification:
+    namespace_id = namespace if isinstance(namespace, int) else namespace.pk
+    return Notification.objects.create(
+        namespace_id=namespace_id,
+        level=level,
+        message=message[:5000],
+        attachment=attachment,
+        task=task,
+        execution=execution,
+    )
+
+
+def element_save(*, model, namespace: Namespace, name: str, instance=None, **fields):
+    """Create or change a workflows element (translator, algorithm, event, flow).
+
+    Everything is validated first (``full_clean``: algorithms compile, mappings
+    and templates compile, schedules parse), so a bad definition changes nothing.
+    """
+    from apps.data.services import element_save as save
+
+    element = instance or model()
+    return save(element, {"namespace": namespace, "name": name, **fields})

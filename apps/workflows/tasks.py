@@ -1,0 +1,22 @@
+"""Celery tasks of the workflows app: thin, they take ids and call the engine."""
+
+from __future__ import annotations
+
+import socket
+
+from celery import shared_task
+
+from .engine.runner import task_run
+from .models import Event
+from .services import scheduler_fire
+
+
+@shared_task(name="workflows.run_task", acks_late=True)
+def run_task(task_id: int) -> str | None:
+    return task_run(task_id, worker=f"{run_task.request.hostname or socket.gethostname()}")
+
+
+@shared_task(name="workflows.fire_scheduler")
+def fire_scheduler(event_id: int) -> int:
+    event = Event.objects.filter(pk=event_id).first()
+    return len(scheduler_fire(event=event)) if event else 0

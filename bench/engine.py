@@ -1,0 +1,373 @@
+"""Benchmark of the workflows engine.
+
+(a) converter throughput: a 10-field mapping over 100,000 records against a
+    plain-Python dict mapping (bench/engine_mapping.py, run here);
+(b) latency from a record saved through the API to the export request
+    arriving at a local server, p50/p95/p99 over 500 saves, with a real worker
+    on the embedded broker and on Redis;
+(c) a 100,000-record import → convert → export run end to end: total time and
+    the worker's peak memory.
+
+    .venv/bin/python bench/engine.py                # everything
+    .venv/bin/python bench/engine.py --parts b --saves 100 --brokers embedded
+
+Each broker/database setup runs in a child process with its own DATA_DIR
+(SQLite) and a real Celery worker started for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def start_worker(env: dict, concurrency: int = 2) -> subprocess.Popen:
+    pool = (
+        ["--pool=threads"]
+        if env.get("CELERY_BROKER_URL", "filesystem://") == "filesystem://"
+        else []
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={concurrency}",
+            "-n",
+            f"bench-{os.getpid()}@%h",
+            *pool,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(env["DATA_DIR"]) / "worker.log", "w"),
+    )
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def setup_django() -> None:
+    import django
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build(namespace_name: str, b_url: str, a_url: str | None, *, bulk: bool):
+    """Data types Contact → Customer, a converter, and an export to B (and an import from A)."""
+    from apps.data.models import Namespace
+    from apps.data.services import data_type_save
+    from apps.gateway.services import connection_save, webhook_save
+    from apps.workflows.models import Flow, Observer, Translator
+    from apps.workflows.services import element_save
+    from tests.workflows.conftest import CONTACT, CUSTOMER
+
+    ns = Namespace.objects.create(name=namespace_name)
+
+    def make(model, name, **fields):
+        return element_save(model=model, namespace=ns, name=name, **fields)
+
+    contact = data_type_save(namespace=ns, name="Contact", schema=CONTACT)
+    customer = data_type_save(namespace=ns, name="Customer", schema=CUSTOMER)
+    convert = make(
+        Translator,
+        "to_customer",
+        type="conversion",
+        style="mapping",
+        source_data_type=contact,
+        target_data_type=customer,
+        mapping={"id": "id", "full_name": "{{ first ~ ' ' ~ last }}", "email": "email"},
+    )
+    make(
+        Flow,
+        "convert",
+        event=make(Observer, "on_contact", kind="observer", data_type=contact),
+        translator=convert,
+        lot_size=500,
+    )
+    conn_b = connection_save(namespace=ns, name="b", base_url=b_url)
+    post = webhook_save(
+        namespace=ns, name="post", path="customers", method="POST", connection=conn_b
+    )
+    template = (
+        (
+            '[{% for r in records %}{"ref": {{ r.id }}, "name": {{ r.full_name | tojson }}}'
+            "{% if not loop.last %},{% endif %}{% endfor %}]"
+        )
+        if bulk
+        else '{"ref": {{ id }}, "name": {{ full_name | tojson }}}'
+    )
+    body = make(
+        Translator,
+        "body",
+        type="export",
+        style="template",
+        source_data_type=customer,
+        template=template,
+        bulk=bulk,
+    )
+    make(
+        Flow,
+        "export",
+        event=make(Observer, "on_customer", kind="observer", data_type=customer),
+        translator=body,
+        webhook=post,
+        lot_size=500,
+    )
+    if a_url:
+        from apps.workflows.models import Flow as F
+
+        conn_a = connection_save(namespace=ns, name="a", base_url=a_url)
+        get = webhook_save(
+            namespace=ns,
+            name="get",
+            path="contacts",
+            method="GET",
+            connection=conn_a,
+            records_path="data",
+            pagination={
+                "type": "page_number",
+                "page_param": "page",
+                "size_param": "per_page",
+                "size": 200,
+                "has_more_path": "more",
+            },
+        )
+        parse = make(
+            Translator,
+            "parse",
+            type="import",
+            style="mapping",
+            target_data_type=contact,
+            mapping={},
+        )
+        return make(F, "import", translator=parse, webhook=get)
+    return None
+
+
+def latency(saves: int) -> dict:
+    """(b): API save → export request arrives at B."""
+    from rest_framework.test import APIClient
+
+    from apps.data.models import Namespace
+    from tests.workflows.systems import SystemB
+
+    received: dict[int, float] = {}
+    b = SystemB().start()
+    original = b.handle
+
+    def timed(handler, method):
+        original(handler, method)
+        if b.received:
+            received.setdefault(b.received[-1]["ref"], time.perf_counter())
+
+    b.handle = timed
+    build("lat", b.url, None, bulk=False)
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("bench", password="x-Bench-pass-1")
+    client = APIClient()
+    client.force_authenticate(user)
+    assert Namespace.objects.filter(name="lat").exists()
+    env = dict(os.environ)
+    worker = start_worker(env)
+    try:
+        samples = []
+        # warm-up: the worker's first task imports everything
+        client.post("/api/v2/lat/Contact/", {"id": 0, "first": "w", "last": "u"}, format="json")
+        deadline = time.time() + 60
+        while 0 not in received and time.time() < deadline:
+            time.sleep(0.005)
+        for i in range(1, saves + 1):
+            start = time.perf_counter()
+            response = client.post(
+                "/api/v2/lat/Contact/", {"id": i, "first": "F", "last": str(i)}, format="json"
+            )
+            assert response.status_code == 201, response.content
+            deadline = time.time() + 30
+            while i not in received and time.time() < deadline:
+                time.sleep(0.001)
+            if i not in received:
+                raise RuntimeError(f"save {i} never arrived at B")
+            samples.append((received[i] - start) * 1000)
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        b.stop()
+    return {
+        "p50": percentile(samples, 50),
+        "p95": percentile(samples, 95),
+        "p99": percentile(samples, 99),
+        "n": len(samples),
+    }
+
+
+def end_to_end(n: int) -> dict:
+    """(c): import n records from A, convert, export to B in bulk lots of 500."""
+    from apps.data.models import Record
+    from apps.workflows.models import Task
+    from apps.workflows.services import flow_run
+    from tests.workflows.systems import SystemA, SystemB
+
+    a = SystemA(
+        [
+            {"id": i, "first": f"First{i}", "last": f"Last{i}", "email": f"c{i}@a.test"}
+            for i in range(n)
+        ]
+    ).start()
+    b = SystemB().start()
+    import_flow = build("e2e", b.url, a.url, bulk=True)
+    worker = start_worker(dict(os.environ))
+    try:
+        start = time.perf_counter()
+        flow_run(flow=import_flow)
+        deadline = time.time() + 1800
+        while sum(len(x) for x in b.received) < n and time.time() < deadline:
+            time.sleep(0.2)
+            if Task.objects.filter(status="failed").exists():
+                raise RuntimeError(
+                    Task.objects.filter(status="failed").first().notifications.first()
+                )
+        elapsed = time.perf_counter() - start
+        peak = peak_rss_mib(worker.pid)
+        exported = sum(len(x) for x in b.received)
+        customers = Record.objects.filter(data_type__name="Customer").count()
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        a.stop()
+        b.stop()
+    return {
+        "seconds": elapsed,
+        "records_per_s": n / elapsed,
+        "worker_peak_rss_mib": peak,
+        "exported": exported,
+        "customers": customers,
+        "requests_to_b": len(b.received),
+    }
+
+
+def child(args) -> None:
+    setup_django()
+    out = {}
+    if "b" in args.parts:
+        out["latency"] = latency(args.saves)
+    if "c" in args.parts:
+        out["e2e"] = end_to_end(args.records)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parts", default="abc")
+    parser.add_argument("--saves", type=int, default=500)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--brokers", default="embedded,redis")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    if "a" in args.parts:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "engine_mapping.py")], check=True)
+    child_parts = "".join(p for p in args.parts if p in "bc")
+    if not child_parts:
+        return
+    for broker in args.brokers.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(
+                os.environ, DATA_DIR=tmp, DEBUG="0", DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3"
+            )
+            if broker == "redis":
+                env["CELERY_BROKER_URL"] = os.environ.get(
+                    "BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"
+                )
+                env["DATABASE_URL"] = os.environ.get(
+                    "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/ipaas_bench_engine"
+                )
+                from records_upsert import ensure_postgres_database  # type: ignore
+
+                ensure_postgres_database(env["DATABASE_URL"])
+                _reset_postgres(env["DATABASE_URL"])
+            else:
+                env.pop("CELERY_BROKER_URL", None)
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--parts",
+                    child_parts,
+                    "--saves",
+                    str(args.saves),
+                    "--records",
+                    str(args.records),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode:
+                worker_log = Path(tmp, "worker.log")
+                sys.exit(
+                    f"{broker}: failed\n{proc.stderr[-3000:]}\n"
+                    f"{worker_log.read_text()[-2000:] if worker_log.exists() else ''}"
+                )
+            figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        db = "SQLite" if broker == "embedded" else "PostgreSQL"
+        print(f"\n[{broker} broker, {db}]")
+        if "latency" in figures:
+            lat = figures["latency"]
+            print(
+                f"  (b) API save -> export request at B, {lat['n']} saves: "
+                f"p50 {lat['p50']:.1f} ms, "
+                f"p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms"
+            )
+        if "e2e" in figures:
+            e2e = figures["e2e"]
+            print(
+                f"  (c) {args.records:,} records import -> convert -> export: "
+                f"{e2e['seconds']:.1f} s ({e2e['records_per_s']:,.0f} records/s), worker peak RSS "
+                f"{e2e['worker_peak_rss_mib']:.0f} MiB, {e2e['exported']:,} exported in "
+                f"{e2e['requests_to_b']} requests"
+            )
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "bench"))
+    main()

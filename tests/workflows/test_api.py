@@ -1,0 +1,163 @@
+"""The workflows API and management commands."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.workflows.models import Algorithm, Task
+
+
+@pytest.fixture
+def adder(api, namespace):
+    response = api.post(
+        "/api/v2/setup/algorithm/",
+        {
+            "namespace": "crm",
+            "name": "add",
+            "code": "return a + b",
+            "parameters": [
+                {"name": "a", "type": "integer"},
+                {"name": "b", "type": "integer", "default": 1},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_algorithm_errors_are_400_with_the_line(api, namespace):
+    response = api.post(
+        "/api/v2/setup/algorithm/",
+        {"namespace": "crm", "name": "bad", "code": "x = 1\nimport os\nreturn x"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "line 2" in str(response.json()["code"]) and "os" in str(response.json()["code"])
+    assert not Algorithm.objects.exists()
+
+
+def test_run_algorithm_sync_and_async(api, adder):
+    sync = api.post(
+        f"/api/v2/setup/algorithm/{adder['id']}/run/",
+        {"input": {"a": 2, "b": 3}, "sync": True},
+        format="json",
+    )
+    assert sync.status_code == 200 and sync.json()["result"] == 5
+    assert sync.json()["status"] == "completed"
+    default = api.post(
+        f"/api/v2/setup/algorithm/{adder['id']}/run/",
+        {"input": {"a": 2}, "sync": True},
+        format="json",
+    )
+    assert default.json()["result"] == 3
+    missing = api.post(
+        f"/api/v2/setup/algorithm/{adder['id']}/run/", {"input": {}, "sync": True}, format="json"
+    )
+    assert missing.json()["status"] == "failed"
+    notes = api.get(f"/api/v2/setup/notification/?task={missing.json()['id']}").json()
+    assert "parameter 'a' is missing" in notes["results"][0]["message"]
+    queued = api.post(
+        f"/api/v2/setup/algorithm/{adder['id']}/run/", {"input": {"a": 1}}, format="json"
+    )
+    assert queued.status_code == 202 and queued.json()["status"] == "pending"
+    listed = api.get("/api/v2/setup/task/?status=pending").json()
+    assert [t["id"] for t in listed["results"]] == [queued.json()["id"]]
+
+
+def test_flow_setup_and_run_via_api(api, contact, customer, namespace):
+    ref = {"namespace": "crm", "name": "Contact"}
+    translator = api.post(
+        "/api/v2/setup/translator/",
+        {
+            "namespace": "crm",
+            "name": "to_customer",
+            "type": "conversion",
+            "style": "mapping",
+            "source_data_type": ref,
+            "target_data_type": {"namespace": "crm", "name": "Customer"},
+            "mapping": {"id": "id", "full_name": "first"},
+        },
+        format="json",
+    )
+    assert translator.status_code == 201, translator.json()
+    flow = api.post(
+        "/api/v2/setup/flow/",
+        {
+            "namespace": "crm",
+            "name": "convert",
+            "translator": {"namespace": "crm", "name": "to_customer"},
+            "scope": "all",
+        },
+        format="json",
+    )
+    assert flow.status_code == 201, flow.json()
+    api.post("/api/v2/crm/Contact/", [{"id": 1, "first": "Ann"}], format="json")
+    run = api.post(f"/api/v2/setup/flow/{flow.json()['id']}/run/", {"sync": True}, format="json")
+    assert run.status_code == 200 and run.json()["result"]["created"] == 1
+    assert api.get("/api/v2/crm/Customer/1/").json()["data"] == {"id": 1, "full_name": "Ann"}
+    unknown = api.post(
+        "/api/v2/setup/flow/",
+        {"namespace": "crm", "name": "x", "translator": {"namespace": "crm", "name": "nope"}},
+        format="json",
+    )
+    assert unknown.status_code == 400 and "nope" in str(unknown.json())
+
+
+def test_observer_and_scheduler_endpoints(api, contact):
+    observer = api.post(
+        "/api/v2/setup/observer/",
+        {
+            "namespace": "crm",
+            "name": "paid",
+            "data_type": {"namespace": "crm", "name": "Contact"},
+            "conditions": [{"field": "status", "op": "is", "value": "paid"}],
+        },
+        format="json",
+    )
+    assert observer.status_code == 201, observer.json()
+    bad = api.post(
+        "/api/v2/setup/observer/",
+        {
+            "namespace": "crm",
+            "name": "bad",
+            "data_type": {"namespace": "crm", "name": "Contact"},
+            "conditions": [{"field": "status", "op": "equals"}],
+        },
+        format="json",
+    )
+    assert bad.status_code == 400 and "unknown operator 'equals'" in str(bad.json())
+    scheduler = api.post(
+        "/api/v2/setup/scheduler/",
+        {"namespace": "crm", "name": "hourly", "expression": "every 1h"},
+        format="json",
+    )
+    assert scheduler.status_code == 201
+    assert api.get("/api/v2/setup/scheduler/").json()["count"] == 1
+    assert api.get("/api/v2/setup/observer/").json()["count"] == 1
+
+
+def test_tasks_follow_namespace_permissions(api, api_as, make_user, adder):
+    api.post(f"/api/v2/setup/algorithm/{adder['id']}/run/", {"input": {"a": 1}}, format="json")
+    stranger = api_as(make_user("eve"))
+    assert stranger.get("/api/v2/setup/task/").json()["count"] == 0
+    assert stranger.post(f"/api/v2/setup/algorithm/{adder['id']}/run/", {}).status_code == 404
+    task = Task.objects.get()
+    assert stranger.post(f"/api/v2/setup/task/{task.pk}/cancel/").status_code == 404
+    assert api.post(f"/api/v2/setup/task/{task.pk}/cancel/").json()["status"] == "cancelled"
+
+
+def test_commands(adder, capsys):
+    call_command("run_algorithm", "crm.add", "--input", '{"a": 40, "b": 2}', "--sync")
+    out = json.loads(capsys.readouterr().out)
+    assert out["result"] == 42 and out["status"] == "completed"
+    call_command("run_algorithm", "crm.add", "--input", '{"a": 1}')
+    task_id = int(capsys.readouterr().out.strip())
+    assert Task.objects.get(pk=task_id).status == "pending"
+    with pytest.raises(CommandError, match=r"No algorithm crm\.nope"):
+        call_command("run_algorithm", "crm.nope", "--sync")
+    with pytest.raises(CommandError, match="not JSON"):
+        call_command("run_algorithm", "crm.add", "--input", "{a", "--sync")
+    with pytest.raises(CommandError, match="parameter 'a' is missing"):
+        call_command("run_algorithm", "crm.add", "--sync")
