@@ -91,6 +91,7 @@ class Call:
         template_values: Mapping[str, Any] | None,
         parameters: Mapping[str, Any] | None,
         headers: Mapping[str, Any] | None,
+        authorization: Authorization | None = None,
     ) -> None:
         connection = connection or webhook.connection
         if connection is None:
@@ -114,7 +115,8 @@ class Call:
             **(headers or {}),
         }
         self.timeout = (connection.connect_timeout, connection.read_timeout)
-        self.authorization = connection.authorization
+        # A flow may override the connection's authorization.
+        self.authorization = authorization or connection.authorization
         self.log = RequestLogger(
             webhook=webhook,
             connection=connection,
@@ -356,13 +358,14 @@ def webhook_fetch(
     headers: Mapping[str, Any] | None = None,
     body: Any = None,
     all_pages: bool = True,
+    authorization: Authorization | None = None,
 ) -> Fetch:
     """Call ``webhook`` and iterate the pages of its answer (only the first without
     ``all_pages``). ``connection`` defaults to the webhook's. Nothing is sent
     before the first page is asked for."""
     call = Call(
         webhook=webhook, connection=connection, template_values=template_values,
-        parameters=parameters, headers=headers,
+        parameters=parameters, headers=headers, authorization=authorization,
     )  # fmt: skip
     return Fetch(call, body=call.body(body), all_pages=all_pages)
 
@@ -375,12 +378,13 @@ def webhook_submit(
     template_values: Mapping[str, Any] | None = None,
     parameters: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
+    authorization: Authorization | None = None,
 ) -> requests.Response:
     """Send ``body`` (objects and lists as JSON; None: the webhook's body template)
     to ``webhook``; the answer (status < 400), or GatewayError."""
     call = Call(
         webhook=webhook, connection=connection, template_values=template_values,
-        parameters=parameters, headers=headers,
+        parameters=parameters, headers=headers, authorization=authorization,
     )  # fmt: skip
     try:
         return call.send(call.url, params=call.params, body=call.body(body))

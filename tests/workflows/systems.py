@@ -81,6 +81,7 @@ class SystemB(_Server):
     def __init__(self) -> None:
         super().__init__()
         self.received: list[dict] = []
+        self.authorizations: list[str | None] = []
         self.fail_next = 0
         self.fail_status = 503
 
@@ -90,6 +91,7 @@ class SystemB(_Server):
         if method != "POST" or urlparse(handler.path).path != "/customers":
             return self.reply(handler, 404, {"error": "not found"})
         with self.lock:
+            self.authorizations.append(handler.headers.get("Authorization"))
             if self.fail_next:
                 self.fail_next -= 1
                 return self.reply(handler, self.fail_status, {"error": "try later"})

@@ -95,7 +95,10 @@ def _import(flow: Flow, context, keys) -> dict[str, Any]:
 
     translator = flow.translator
     fetch = webhook_fetch(
-        webhook=flow.webhook, connection=_connection(flow), template_values=flow.template_values
+        webhook=flow.webhook,
+        connection=_connection(flow),
+        template_values=flow.template_values,
+        authorization=flow.authorization,
     )
     total: dict[str, int] = {}
     for page in fetch:
@@ -170,7 +173,11 @@ def _export(flow: Flow, context, keys) -> dict[str, Any]:
                 context.notify(f"Flow {flow} sends {where}", attachment={"body": body})
             try:
                 response = webhook_submit(
-                    webhook=flow.webhook, body=body, connection=connection, template_values=values
+                    webhook=flow.webhook,
+                    body=body,
+                    connection=connection,
+                    template_values=values,
+                    authorization=flow.authorization,
                 )
             except GatewayError as error:
                 raise FlowError(

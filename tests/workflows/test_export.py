@@ -1,0 +1,87 @@
+"""Export flows against a real local server: bodies, failures, retries without duplicates."""
+
+import pytest
+
+from apps.data.services import records_save
+from apps.gateway.services import connection_save, webhook_save
+from apps.security.services import authorization_save
+from apps.workflows.engine.runner import task_run
+from apps.workflows.models import Flow, Notification, Task, Translator
+from apps.workflows.services import flow_run
+from tests.workflows.systems import SystemB
+
+
+@pytest.fixture
+def system_b():
+    server = SystemB().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def export_flow(make, namespace, customer, system_b):
+    connection = connection_save(
+        namespace=namespace, name="b", base_url=system_b.url, max_attempts=1
+    )
+    webhook = webhook_save(
+        namespace=namespace, name="post", path="customers", method="POST", connection=connection
+    )
+    body = make(
+        Translator,
+        "body",
+        type="export",
+        style="template",
+        source_data_type=customer,
+        template='{"ref": {{ id }}, "name": {{ full_name | tojson }}}',
+    )
+    token = authorization_save(
+        namespace=namespace, name="flow_token", kind="bearer", token="flow-secret-token"
+    )
+    return make(
+        Flow,
+        "export",
+        translator=body,
+        webhook=webhook,
+        scope="all",
+        max_attempts=3,
+        authorization=token,
+    )
+
+
+def customers(n):
+    return [{"id": i, "full_name": f"Name {i}"} for i in range(1, n + 1)]
+
+
+def test_export_sends_each_record_with_the_flows_authorization(export_flow, customer, system_b):
+    records_save(data_type=customer, records=customers(3))
+    task = flow_run(flow=export_flow, sync=True)
+    assert task.status == "completed" and task.result["sent"] == 3
+    assert system_b.received == [{"ref": i, "name": f"Name {i}"} for i in (1, 2, 3)]
+    assert system_b.authorizations == ["Bearer flow-secret-token"] * 3
+
+
+def test_a_failed_export_says_where_and_its_retry_sends_no_duplicates(
+    export_flow, customer, system_b
+):
+    records_save(data_type=customer, records=customers(5))
+    task = flow_run(flow=export_flow)
+    system_b.fail_next = 0
+    # B accepts two records, then answers 503 once.
+    original = system_b.handle
+    calls = {"n": 0}
+
+    def flaky(handler, method):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            system_b.fail_next = 1
+        original(handler, method)
+
+    system_b.handle = flaky
+    assert task_run(task.pk) == Task.Status.RETRYING
+    warning = Notification.objects.get(task=task, level="warning")
+    assert "record 3" in warning.message and "503" in warning.message
+    assert warning.attachment["detail"]["keys"] == ["3"]
+    assert [r["ref"] for r in system_b.received] == [1, 2]
+    assert task_run(task.pk) == Task.Status.COMPLETED
+    assert [r["ref"] for r in system_b.received] == [1, 2, 3, 4, 5]  # 1 and 2 not sent again
+    assert "flow-secret-token" not in warning.message + str(warning.attachment)
