@@ -248,6 +248,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(50 * 2**20)) or 0)
 # Records per transaction in bulk writes; memory grows with it (bench/records_upsert.py).
 RECORDS_BATCH_SIZE = int(env("RECORDS_BATCH_SIZE", "1000") or 1000)
+# What stores records posted with ?async=1: a function returning the engine's Task.
+RECORDS_ASYNC_IMPORT = "apps.workflows.services.records_import_enqueue"
 
 LOGGING = {
     "version": 1,

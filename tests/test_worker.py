@@ -26,12 +26,19 @@ def test_async_import_runs_on_the_worker(api, namespace, celery_worker_process):
     started = time.monotonic()
     response = api.post("/api/v2/crm/Contact/?async=1", records, format="json")
     assert response.status_code == 202, response.content
-    assert response.json()["records"] == 51
+    body = response.json()
+    assert body["records"] == 51 and body["status"] == "pending"
     wait_for(
-        lambda: Record.objects.count() == 50,
-        what=f"the worker to store 50 records via {settings.CELERY_BROKER_URL}",
+        lambda: api.get(body["url"]).json()["status"] == "completed",
+        what=f"the worker to run the import via {settings.CELERY_BROKER_URL}",
         process=celery_worker_process,
     )
     elapsed = time.monotonic() - started
     assert sorted(int(k) for k in Record.objects.values_list("key", flat=True)) == list(range(50))
+    task = api.get(body["url"]).json()
+    assert task["result"]["created"] == 50 and task["result"]["invalid"] == 1
+    assert task["input"]["records"] == 51  # the stored records are not kept twice
+    notes = api.get(f"/api/v2/setup/notification/?task={body['task']}").json()["results"]
+    assert "1 of 51 record(s) did not fit crm.Contact" in notes[0]["message"]
+    assert "$.id" in notes[0]["message"]
     assert elapsed < 30

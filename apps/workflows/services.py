@@ -47,6 +47,19 @@ def flow_enqueue(
     return task
 
 
+def records_import_enqueue(*, data_type, records: list, actor=None) -> Task:
+    """Store records in the background (``POST …/?async=1``) as a data-import task."""
+    task = Task.objects.create(
+        namespace_id=data_type.namespace_id,
+        kind=Task.Kind.DATA_IMPORT,
+        description=f"Import of {len(records)} record(s) into {data_type}",
+        input={"data_type": data_type.pk, "records": records},
+        owner=actor,
+    )
+    _enqueue(task)
+    return task
+
+
 def flow_run(*, flow: Flow, actor=None, sync: bool = False) -> Task:
     """Run a flow on demand (admin, API, CLI): in a worker, or here with ``sync``."""
     if not flow.active:

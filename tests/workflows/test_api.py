@@ -161,3 +161,31 @@ def test_commands(adder, capsys):
         call_command("run_algorithm", "crm.add", "--input", "{a", "--sync")
     with pytest.raises(CommandError, match="parameter 'a' is missing"):
         call_command("run_algorithm", "crm.add", "--sync")
+
+
+@pytest.mark.parametrize(
+    "translator", ["crm.nope", 42, {"name": "x"}, {"namespace": "crm"}, ["crm", "x"]]
+)
+def test_references_in_the_wrong_shape_are_400(api, namespace, translator):
+    response = api.post(
+        "/api/v2/setup/flow/",
+        {"namespace": "crm", "name": "f", "translator": translator},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert 'Expected an object {"namespace"' in response.json()["translator"][0]
+
+
+def test_failed_runs_say_why_and_types_are_checked(api, adder):
+    run = api.post(
+        f"/api/v2/setup/algorithm/{adder['id']}/run/",
+        {"input": {"a": "x", "b": 3}, "sync": True},
+        format="json",
+    )
+    body = run.json()
+    assert body["status"] == "failed"
+    assert "the parameter 'a' must be an integer, not 'x'" in body["error"]
+    notes = api.get(f"/api/v2/setup/notification/?task={body['id']}").json()["results"]
+    assert "traceback" not in str(notes) and "site-packages" not in str(notes)
+    listed = api.get("/api/v2/setup/task/?status=failed").json()["results"]
+    assert listed[0]["error"] == body["error"]

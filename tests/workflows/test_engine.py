@@ -178,6 +178,8 @@ def test_scheduler_keeps_its_periodic_task_in_sync(make):
     assert not PeriodicTask.objects.filter(pk=periodic.pk).exists()
     with pytest.raises(ValidationError, match="every 5m"):
         make(Scheduler, "bad", kind="scheduler", expression="sometimes")
+    with pytest.raises(ValidationError, match="99"):
+        make(Scheduler, "bad_minute", kind="scheduler", expression="cron 99 * * * *")
 
 
 def test_scheduled_flow_does_not_start_while_running(make, contact, converter):

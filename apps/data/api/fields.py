@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,7 +26,8 @@ class ReferenceField(serializers.RelatedField):
     """
 
     default_error_messages = {
-        "invalid": 'Expected an object {"namespace": "…", "name": "…"}.',
+        # Braces doubled: DRF formats these messages with str.format.
+        "invalid": 'Expected an object {{"namespace": "…", "name": "…"}}, not {given}.',
         "does_not_exist": "There is no {model} {namespace}.{name} that you can see.",
     }
 
@@ -49,7 +52,7 @@ class ReferenceField(serializers.RelatedField):
         if not isinstance(data, dict) or not all(
             isinstance(data.get(key), str) for key in ("namespace", "name")
         ):
-            self.fail("invalid")
+            self.fail("invalid", given=json.dumps(data)[:100])
         try:
             return self.get_queryset().get(namespace__name=data["namespace"], name=data["name"])
         except ObjectDoesNotExist:

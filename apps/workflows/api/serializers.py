@@ -179,6 +179,11 @@ class TaskSerializer(serializers.ModelSerializer):
     namespace = serializers.CharField(source="namespace.name", read_only=True)
     flow = serializers.StringRelatedField()
     algorithm = serializers.StringRelatedField()
+    error = serializers.SerializerMethodField(help_text="Why the last attempt failed, if it did.")
+
+    def get_error(self, obj: Task) -> str:
+        executions = list(obj.executions.all())  # prefetched in lists
+        return executions[-1].error if executions else ""
 
     class Meta:
         model = Task
@@ -193,6 +198,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "input",
             "state",
             "result",
+            "error",
             "progress",
             "attempts",
             "max_attempts",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -12,7 +13,7 @@ from apps.data import permissions
 from apps.data.api.setup import NamespacedViewSet, as_drf_error
 
 from .. import services
-from ..models import Algorithm, Flow, Notification, Observer, Scheduler, Task, Translator
+from ..models import Algorithm, Execution, Flow, Notification, Observer, Scheduler, Task, Translator
 from . import serializers as s
 
 RELATED = ["namespace"]
@@ -78,7 +79,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """Tasks of the namespaces you can see; ``?status=failed``, ``?flow=<id>``."""
 
     serializer_class = s.TaskSerializer
-    queryset = Task.objects.select_related("namespace", "flow__namespace", "algorithm__namespace")
+    queryset = Task.objects.select_related(
+        "namespace", "flow__namespace", "algorithm__namespace"
+    ).prefetch_related(Prefetch("executions", queryset=Execution.objects.order_by("attempt")))
 
     def get_queryset(self):
         visible = permissions.namespaces_for(self.request.user, permissions.VIEW)

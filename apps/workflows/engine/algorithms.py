@@ -76,6 +76,8 @@ def run_algorithm(algorithm, arguments: dict[str, Any], *, context=None, depth: 
             )
         else:
             values[name] = None
+    for parameter in algorithm.parameters:
+        _check_type(algorithm, parameter, values[parameter["name"]])
     unknown = set(arguments) - set(values)
     if unknown:
         raise AlgorithmFailed(
@@ -88,6 +90,29 @@ def run_algorithm(algorithm, arguments: dict[str, Any], *, context=None, depth: 
         return compiled.run(arguments=values, api=api, time_limit=algorithm.time_limit)
     except SandboxError as error:
         raise AlgorithmFailed(f"Algorithm {algorithm}, {_where(error)}", code=error.code) from None
+
+
+_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _check_type(algorithm, parameter: dict, value: Any) -> None:
+    kind = parameter.get("type", "any")
+    if kind not in _TYPES or value is None:
+        return
+    wrong_bool = isinstance(value, bool) and kind in {"integer", "number"}
+    if wrong_bool or not isinstance(value, _TYPES[kind]):
+        raise AlgorithmFailed(
+            f"Algorithm {algorithm}: the parameter {parameter['name']!r} must be "
+            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}, not {value!r:.60}.",
+            code="invalid_argument",
+        )
 
 
 class RecordsAPI:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.data.models import DataType
+from apps.data.services import records_save
+
 from ..models import Task
 from .algorithms import run_algorithm
 from .flows import run_flow
@@ -18,4 +21,26 @@ def execute_task(task: Task, context) -> Any:
         if task.algorithm is None:
             raise LookupError("The task's algorithm was deleted.")
         return run_algorithm(task.algorithm, task.input.get("arguments") or {}, context=context)
+    if task.kind == Task.Kind.DATA_IMPORT:
+        return _import_records(task, context)
     raise ValueError(f"Tasks of kind {task.kind!r} are not run by the engine.")
+
+
+def _import_records(task: Task, context) -> dict[str, Any]:
+    data_type = DataType.objects.select_related("namespace").get(pk=task.input["data_type"])
+    records = task.input.get("records") or []
+    result = records_save(data_type=data_type, records=records, source="api-async")
+    if result.errors:
+        context.notify(
+            f"{len(result.errors)} of {len(records)} record(s) did not fit {data_type} and were "
+            f"not stored; first: {result.errors[0]}",
+            level="warning",
+            attachment=[error.as_dict() for error in result.errors[:100]],
+        )
+    # The records are stored now: keep their count, not a second copy of them.
+    Task.objects.filter(pk=task.pk).update(
+        input={"data_type": data_type.pk, "records": len(records)}
+    )
+    summary = result.as_dict()
+    summary["errors"] = summary["errors"][:100]
+    return summary

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import random
-import traceback
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -139,7 +138,10 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
         status, error_text = Task.Status.CANCELLED, str(error)
     except Exception as error:
         error_text = describe(error)
-        logger.warning("Task #%s attempt %s failed: %s", task.pk, task.attempts, error_text)
+        # The traceback is for operators (the worker's log), not for API users.
+        logger.warning(
+            "Task #%s attempt %s failed: %s", task.pk, task.attempts, error_text, exc_info=True
+        )
         retry = task.attempts < task.max_attempts
         status = Task.Status.RETRYING if retry else Task.Status.FAILED
         detail = getattr(error, "detail", None)
@@ -147,11 +149,7 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
             f"{task.description or 'Task'} failed (attempt {task.attempts} of "
             f"{task.max_attempts}): {error_text}" + (" — it will be retried." if retry else ""),
             level="warning" if retry else "error",
-            attachment={
-                "error": error_text,
-                "detail": detail,
-                "traceback": traceback.format_exc(limit=8)[-4000:],
-            },
+            attachment={"error": error_text, "detail": detail},
         )
     finished = timezone.now()
     Execution.objects.filter(pk=execution.pk).update(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from celery.schedules import crontab
 from django.core.exceptions import ValidationError
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
@@ -41,7 +42,12 @@ def parse_expression(expression: str) -> tuple[str, dict]:
                 {"expression": "cron needs 5 fields: minute hour day-of-month month day-of-week."}
             )
         names = ["minute", "hour", "day_of_month", "month_of_year", "day_of_week"]
-        return "crontab", dict(zip(names, fields, strict=True))
+        options = dict(zip(names, fields, strict=True))
+        try:  # the parser beat itself uses: ranges are checked (minute 0-59, …)
+            crontab(**options)
+        except ValueError as error:
+            raise ValidationError({"expression": f"{text!r}: {error}"}) from None
+        return "crontab", options
     raise ValidationError(
         {"expression": f"{text!r}: write 'every 5m' (s, m, h, d) or 'cron */5 * * * *'."}
     )
