@@ -138,10 +138,15 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "db.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}") or "", conn_max_age=0
+        env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}") or "",
+        # Persistent connections: a new PostgreSQL connection per request or per
+        # task cost more than the work of a small task (bench/engine.py, latency).
+        conn_max_age=int(env("CONN_MAX_AGE", "60") or 0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # opening a SQLite file costs nothing
     # Measured (FACTS.md): WAL + IMMEDIATE transactions + a busy timeout give no
     # "database is locked" errors with the web server and a worker writing at once.
     DATABASES["default"]["OPTIONS"] = {

@@ -72,9 +72,23 @@ def upsert(data_type_id: int, rows: list[tuple[str, Any]]) -> None:
         cursor.close()
 
 
+# Below this many rows a plain prepared INSERT beats staging a COPY.
+COPY_THRESHOLD = 64
+
+
 def _upsert_postgresql(connection, data_type_id: int, rows: list[tuple[str, Any]]) -> None:
     import psycopg
 
+    if len(rows) < COPY_THRESHOLD:
+        now = timezone.now()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.executemany(
+                f'INSERT INTO {TABLE} (data_type_id, "key", "data", created_at, updated_at) '
+                'VALUES (%s, %s, %s::jsonb, %s, %s) ON CONFLICT (data_type_id, "key") '
+                'DO UPDATE SET "data" = excluded."data", updated_at = excluded.updated_at',
+                [(data_type_id, key, json.dumps(data), now, now) for key, data in rows],
+            )
+        return
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f'CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ("key" text, "data" jsonb) '
