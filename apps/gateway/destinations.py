@@ -1,61 +1,24 @@
-"""Where outbound requests may go: http(s) only, and optionally public addresses only.
-
-With ``settings.GATEWAY_DENY_PRIVATE_ADDRESSES`` (on in production) a host that
-resolves to a loopback, private, link-local, reserved or multicast address is
-refused, so that a webhook cannot be aimed at the platform's own network
-(server-side request forgery). Redirects are checked the same way.
-"""
+"""The gateway's session: every destination checked (apps.security.destinations),
+redirects included."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 
+from apps.security.destinations import DestinationDenied, check_destination
+
 from .errors import GatewayError
-
-
-def _is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
 
 
 def destination_check(url: str, *, deny_private: bool | None = None) -> None:
     """Raise GatewayError unless ``url`` is an http(s) URL the settings allow."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise GatewayError(
-            f"Only http and https URLs can be called, not {url.split('?', 1)[0]!r}.",
-            code="unsupported_url",
-            url=url,
-        )
-    if deny_private is None:
-        deny_private = settings.GATEWAY_DENY_PRIVATE_ADDRESSES
-    if not deny_private:
-        return
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError) as error:
-        raise GatewayError(
-            f"The host {parts.hostname!r} cannot be resolved: {error}",
-            code="connection_error",
-            url=url,
-        ) from None
-    for info in infos:
-        address = str(info[4][0])
-        if _is_private(address):
-            raise GatewayError(
-                f"The host {parts.hostname!r} resolves to {address}, a private, loopback or "
-                "link-local address, which GATEWAY_DENY_PRIVATE_ADDRESSES forbids calling.",
-                code="denied_destination",
-                url=url,
-            )
+        check_destination(url, deny_private=deny_private)
+    except DestinationDenied as denied:
+        raise GatewayError(str(denied), code=denied.code, url=url) from None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -226,3 +226,29 @@ def test_secret_values(make_authorization, remote):
     services.authorization_auth(oauth2)
     assert {remote.credentials.client_secret, oauth2.access_token} <= services.secret_values(oauth2)
     assert "" not in services.secret_values(make_authorization("none"))
+
+
+def test_token_endpoint_on_a_private_address_is_refused_when_denied(settings, namespace):
+    from apps.security.exceptions import AuthorizationError
+    from apps.security.services import (
+        authorization_client_save,
+        authorization_provider_save,
+        authorization_refresh,
+        authorization_save,
+    )
+
+    settings.GATEWAY_DENY_PRIVATE_ADDRESSES = True
+    provider = authorization_provider_save(
+        namespace=namespace, name="internal", token_url="http://127.0.0.1:9/token"
+    )
+    client = authorization_client_save(
+        namespace=namespace, name="c", provider=provider, client_id="id", client_secret="shh"
+    )
+    authorization = authorization_save(
+        namespace=namespace, name="a", kind="oauth2", client=client,
+        grant_type="client_credentials",
+    )  # fmt: skip
+    with pytest.raises(AuthorizationError) as raised:
+        authorization_refresh(authorization)
+    assert raised.value.code == "denied_destination"
+    assert "127.0.0.1" in str(raised.value) and "shh" not in str(raised.value)
