@@ -85,3 +85,38 @@ def test_a_failed_export_says_where_and_its_retry_sends_no_duplicates(
     assert task_run(task.pk) == Task.Status.COMPLETED
     assert [r["ref"] for r in system_b.received] == [1, 2, 3, 4, 5]  # 1 and 2 not sent again
     assert "flow-secret-token" not in warning.message + str(warning.attachment)
+
+
+def test_the_answer_is_stored_through_the_response_translator(
+    make, namespace, export_flow, customer, system_b
+):
+    from apps.data.models import Record
+    from apps.data.services import data_type_save
+
+    receipts = data_type_save(
+        namespace=namespace, name="Receipt", schema={"type": "object", "required": ["id"]}
+    )
+    export_flow.response_translator = make(
+        Translator, "parse_receipt", type="import", style="mapping", target_data_type=receipts,
+        mapping={"id": "id", "accepted": "ok"},
+    )  # fmt: skip
+    export_flow.save()
+    records_save(data_type=customer, records=customers(2))
+    assert flow_run(flow=export_flow, sync=True).status == "completed"
+    stored = sorted(Record.objects.filter(data_type=receipts).values_list("data", flat=True),
+                    key=lambda d: d["id"])  # fmt: skip
+    assert stored == [{"id": "B-1", "accepted": True}, {"id": "B-2", "accepted": True}]
+
+
+def test_update_flow_changes_records_in_place(make, namespace, customer):
+    from apps.data.models import Record
+
+    records_save(data_type=customer, records=customers(2))
+    upper = make(Translator, "shout", type="update", style="mapping", source_data_type=customer,
+                 mapping={"id": "id", "full_name": "upper(full_name)"})  # fmt: skip
+    flow = make(Flow, "shout_all", translator=upper, scope="all")
+    task = flow_run(flow=flow, sync=True)
+    assert task.status == "completed" and task.result["updated"] == 2
+    names = sorted(Record.objects.filter(data_type=customer).values_list("data__full_name",
+                                                                         flat=True))  # fmt: skip
+    assert names == ["NAME 1", "NAME 2"]
