@@ -19,6 +19,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -246,6 +247,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Built-in periodic jobs; beat's database scheduler lists them with the users' own.
+CELERY_BEAT_SCHEDULE = {
+    "prune-request-logs": {
+        "task": "gateway.prune_request_logs",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Records ----------------------------------------------------------------------
@@ -269,7 +277,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The filesystem broker has no host; kombu warns about that on every connection.
+        "kombu.connection": {"level": "ERROR" if CELERY_BROKER_URL == "filesystem://" else "INFO"},
+    },
 }
 
 # --- Gateway ----------------------------------------------------------------------

@@ -60,3 +60,23 @@ def test_bad_input(paged, remote):
     with pytest.raises(CommandError, match="key=value"):
         call_command("fetch_webhook", "crm.pages", "--param", "oops")
     assert remote.hits == []
+
+
+def test_request_logs_are_pruned_daily_by_beat(settings, namespace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.gateway.models import RequestLog
+    from apps.gateway.tasks import prune_request_logs
+
+    entry = settings.CELERY_BEAT_SCHEDULE["prune-request-logs"]
+    assert entry["task"] == prune_request_logs.name
+    settings.REQUEST_LOG_RETENTION_DAYS = 30
+    old, _new = (
+        RequestLog.objects.create(namespace=namespace, method="GET", url=f"http://x/{n}", attempt=1)
+        for n in ("old", "new")
+    )
+    RequestLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    assert prune_request_logs.run() == 1
+    assert list(RequestLog.objects.values_list("url", flat=True)) == ["http://x/new"]
