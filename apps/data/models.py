@@ -68,6 +68,49 @@ class Namespace(models.Model):
         return self.name
 
 
+class NamespacedElement(models.Model):
+    """A configuration element: a name unique within its namespace.
+
+    The base of every app's setup elements (authorizations, connections,
+    webhooks, translators, flows…): ``namespace.name`` refers to one anywhere,
+    and namespace permissions decide who sees and changes it. Subclasses add
+    ``UniqueConstraint(fields=["namespace", "name"])`` to their Meta.
+    """
+
+    namespace = models.ForeignKey(
+        Namespace,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="namespace",
+        help_text="The namespace this element belongs to.",
+    )
+    name = models.CharField(
+        "name",
+        max_length=100,
+        validators=[name_validator],
+        help_text="Unique within the namespace; 'namespace.name' refers to it.",
+    )
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["namespace__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace.name}.{self.name}"
+
+    @property
+    def reference(self) -> str:
+        return str(self)
+
+
+def unique_name_constraint(app_label: str, model: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["namespace", "name"], name=f"{app_label}_{model}_unique_name"
+    )
+
+
 class DataType(models.Model):
     """A JSON-Schema-typed kind of record (Cenit's JSON data type).
 

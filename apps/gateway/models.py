@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from apps.data.models import Namespace, name_validator
+from apps.data.models import Namespace, NamespacedElement, unique_name_constraint
 
 from .pagination import pagination_check
 
@@ -71,41 +71,8 @@ def pagination_validator(value: object) -> None:
         raise ValidationError(problems, code="invalid_pagination")
 
 
-class NamespacedElement(models.Model):
-    """A configuration element with a name unique within its namespace."""
-
-    namespace = models.ForeignKey(
-        Namespace,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name="namespace",
-        help_text="The namespace this element belongs to.",
-    )
-    name = models.CharField(
-        "name",
-        max_length=100,
-        validators=[name_validator],
-        help_text="Unique within the namespace; 'namespace.name' refers to it.",
-    )
-    created_at = models.DateTimeField("created", auto_now_add=True)
-    updated_at = models.DateTimeField("updated", auto_now=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["namespace__name", "name"]
-
-    def __str__(self) -> str:
-        return f"{self.namespace.name}.{self.name}"
-
-    @property
-    def reference(self) -> str:
-        return str(self)
-
-
 def _unique_name(model: str) -> models.UniqueConstraint:
-    return models.UniqueConstraint(
-        fields=["namespace", "name"], name=f"gateway_{model}_unique_name"
-    )
+    return unique_name_constraint("gateway", model)
 
 
 class Connection(NamespacedElement):

@@ -17,7 +17,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
-from apps.data.models import Namespace, name_validator
+from apps.data.models import NamespacedElement, unique_name_constraint
 
 from .fields import EncryptedTextField
 
@@ -28,49 +28,11 @@ http_url = URLValidator(schemes=["http", "https"])
 EXPIRY_MARGIN = timedelta(seconds=30)
 
 
-def namespace_field(related_name: str) -> models.ForeignKey:
-    return models.ForeignKey(
-        Namespace,
-        on_delete=models.CASCADE,
-        related_name=related_name,
-        verbose_name="namespace",
-        help_text="The namespace this element belongs to.",
-    )
-
-
-def name_field() -> models.CharField:
-    return models.CharField(
-        "name",
-        max_length=100,
-        validators=[name_validator],
-        help_text="Unique within the namespace; 'namespace.name' refers to it.",
-    )
-
-
 def unique_name(model: str) -> models.UniqueConstraint:
-    return models.UniqueConstraint(
-        fields=["namespace", "name"], name=f"security_{model}_unique_name"
-    )
+    return unique_name_constraint("security", model)
 
 
-class NamedElement(models.Model):
-    """A configuration element: a name unique within its namespace."""
-
-    created_at = models.DateTimeField("created", auto_now_add=True)
-    updated_at = models.DateTimeField("updated", auto_now=True)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return f"{self.namespace.name}.{self.name}"
-
-    @property
-    def reference(self) -> str:
-        return str(self)
-
-
-class AuthorizationProvider(NamedElement):
+class AuthorizationProvider(NamespacedElement):
     """An OAuth 2.0 authorization server: where users authorize and tokens are issued."""
 
     class RefreshStrategy(models.TextChoices):
@@ -86,8 +48,6 @@ class AuthorizationProvider(NamedElement):
         POST = "POST", "POST"
         GET = "GET", "GET"
 
-    namespace = namespace_field("authorization_providers")
-    name = name_field()
     authorize_url = models.URLField(
         "authorize URL",
         max_length=500,
@@ -136,11 +96,9 @@ class AuthorizationProvider(NamedElement):
         constraints = [unique_name("authorizationprovider")]
 
 
-class AuthorizationClient(NamedElement):
+class AuthorizationClient(NamespacedElement):
     """An application registered at a provider: its client id and secret."""
 
-    namespace = namespace_field("authorization_clients")
-    name = name_field()
     provider = models.ForeignKey(
         AuthorizationProvider,
         on_delete=models.PROTECT,
@@ -168,7 +126,7 @@ def split_scopes(scopes: str) -> list[str]:
     return [scope for scope in re.split(r"[\s,]+", scopes) if scope]
 
 
-class Authorization(NamedElement):
+class Authorization(NamespacedElement):
     """The credentials one connection sends to an API, of one kind.
 
     Only the fields of the authorization's kind are used; ``clean()`` says
@@ -197,8 +155,6 @@ class Authorization(NamedElement):
     class SignatureMethod(models.TextChoices):
         HMAC_SHA1 = "HMAC-SHA1", "HMAC-SHA1"
 
-    namespace = namespace_field("authorizations")
-    name = name_field()
     kind = models.CharField(
         "kind", max_length=20, choices=Kind.choices, default=Kind.NONE,
         help_text="How the credentials are sent.",
