@@ -34,6 +34,7 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy apps config
 
 bench: install
 	$(PY) bench/records_upsert.py

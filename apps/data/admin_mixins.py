@@ -9,13 +9,20 @@ the API.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 
 from . import permissions
 from .models import Namespace
 
+if TYPE_CHECKING:  # a mixin: the ModelAdmin after it provides what super() calls
+    from django.contrib.admin import ModelAdmin as _MixinBase
+else:
+    _MixinBase = object
 
-class NamespacedAdmin:
+
+class NamespacedAdmin(_MixinBase):
     """Mix into a ModelAdmin (before it): ``class XAdmin(NamespacedAdmin, admin.ModelAdmin)``."""
 
     namespace_lookup = "namespace"

@@ -192,6 +192,9 @@ class DataType(models.Model):
         check_schema(self.schema, primary_key=self.primary_key)
 
 
+RECORD_KEY_MAX_LENGTH = 255
+
+
 class RecordQuerySet(models.QuerySet):
     def of(self, data_type: DataType) -> RecordQuerySet:
         return self.filter(data_type=data_type)
@@ -210,7 +213,7 @@ class Record(models.Model):
     )
     key = models.CharField(
         "key",
-        max_length=255,
+        max_length=RECORD_KEY_MAX_LENGTH,
         help_text="The value of the data type's primary key field; unique per data type.",
     )
     data = models.JSONField("data", default=dict, help_text="The record itself.")

@@ -19,11 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from . import upsert
-from .models import DataType, Namespace, Record
+from .models import RECORD_KEY_MAX_LENGTH, DataType, Namespace, Record
 from .signals import RecordsSaved, records_saved
 from .validation import CompiledSchema, RecordProblem, compiled_schema
-
-KEY_MAX_LENGTH = Record._meta.get_field("key").max_length
 
 
 @dataclass
@@ -88,9 +86,9 @@ def record_key(data_type: DataType, data: Any) -> tuple[str | None, RecordProble
             f"$.{field_name}", f"the primary key must be a string or an integer, not {value!r}"
         )
     key = str(value)
-    if len(key) > KEY_MAX_LENGTH:
+    if len(key) > RECORD_KEY_MAX_LENGTH:
         return None, RecordProblem(
-            f"$.{field_name}", f"the primary key is longer than {KEY_MAX_LENGTH} characters"
+            f"$.{field_name}", f"the primary key is longer than {RECORD_KEY_MAX_LENGTH} characters"
         )
     return key, None
 
@@ -178,6 +176,7 @@ def records_save(
             elif not validator.is_valid(data):
                 result.errors.append(RecordError(index, key, validator.explain(data)))
             else:
+                assert key is not None  # record_key gives a key whenever it finds no problem
                 valid[key] = data
         offset += len(batch)
         if valid:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.urls import path, reverse
@@ -19,7 +22,7 @@ from .models import Connection, ConnectionRole, RequestLog, Webhook
 class ServiceSaveAdmin(NamespacedAdmin, admin.ModelAdmin):
     """Saves through the element's service, like the API does."""
 
-    service = None
+    service: Callable[..., Any] | None = None  # the element's save service, e.g. webhook_save
     formfield_overrides = {models.JSONField: {"widget": JSONEditorWidget(attrs={"rows": 6})}}
     list_filter = ["namespace"]
     list_select_related = ["namespace"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import Http404
@@ -54,9 +54,10 @@ class TryForm(forms.Form):
     def __init__(self, *args, webhook: Webhook, user, **kwargs):
         super().__init__(*args, **kwargs)
         visible = permissions.namespaces_for(user, permissions.VIEW)
-        self.fields["connection"].queryset = Connection.objects.filter(
-            namespace__in=visible
-        ).select_related("namespace")
+        connection = cast(forms.ModelChoiceField, self.fields["connection"])  # as declared
+        connection.queryset = Connection.objects.filter(namespace__in=visible).select_related(
+            "namespace"
+        )
         names = placeholders(
             webhook.path, webhook.body_template, *map(str, webhook.parameters.values())
         )

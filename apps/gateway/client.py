@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -184,14 +184,14 @@ class Call:
                     method=self.method,
                     url=where,
                 )
-            if status >= 400:
+            if response.status_code >= 400:
                 raise GatewayError(
-                    f"{self.method} {where} answered HTTP {status} after {attempt} attempt(s): "
-                    f"{self._excerpt(response)}",
+                    f"{self.method} {where} answered HTTP {response.status_code} after "
+                    f"{attempt} attempt(s): {self._excerpt(response)}",
                     code="http_error",
                     method=self.method,
                     url=where,
-                    status=status,
+                    status=response.status_code,
                 )
             return response
 
@@ -302,7 +302,7 @@ class Fetch:
         """Stop early: close the session and write the log (also done when exhausted)."""
         self._pages.close()
 
-    def _walk(self) -> Iterator[Page]:
+    def _walk(self) -> Generator[Page, None, None]:
         call, webhook = self.call, self.call.webhook
         paginated = bool(webhook.pagination) and webhook.pagination.get("type") != "none"
         paginator = paginator_for(webhook.pagination)

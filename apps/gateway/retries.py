@@ -8,6 +8,7 @@ backoff and jitter (so that many workers do not retry in lockstep); a
 from __future__ import annotations
 
 import random
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from django.conf import settings
@@ -33,7 +34,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, (moment - timezone.now()).total_seconds())
 
 

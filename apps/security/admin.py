@@ -74,7 +74,7 @@ class AuthorizationClientForm(SecretFieldsForm):
 
     class Meta:
         model = AuthorizationClient
-        fields = ["namespace", "name", "provider", "client_id", "client_secret"]
+        fields = ("namespace", "name", "provider", "client_id", "client_secret")
 
 
 @admin.register(AuthorizationClient)

@@ -243,7 +243,7 @@ class Authorization(NamespacedElement):
         constraints = [unique_name("authorization")]
 
     # Fields each kind needs, with what to tell a user who left one empty.
-    REQUIRED = {
+    REQUIRED: dict[str, dict[str, str]] = {
         Kind.BASIC: {"username": "a username", "password": "a password"},
         Kind.BEARER: {"token": "a token"},
         Kind.API_KEY: {"key_name": "a key name", "key_value": "a key value"},
@@ -275,6 +275,7 @@ class Authorization(NamespacedElement):
 
     def _oauth2_problems(self) -> dict[str, str]:
         grant = self.grant_type
+        assert self.client is not None  # clean() asks only when a client is set
         provider = self.client.provider
         if grant == self.GrantType.AUTHORIZATION_CODE and not provider.authorize_url:
             return {

@@ -61,7 +61,7 @@ def _redact_query(query: str, secret_params: set[str]) -> str:
     return "&".join(parts)
 
 
-def redact_url(url: str, secret_params: set[str] = frozenset()) -> str:
+def redact_url(url: str, secret_params: Iterable[str] = frozenset()) -> str:
     """``url`` with the values of secret query parameters and any password hidden.
 
     ``secret_params`` adds parameter names to hide (compared case-insensitively),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.apps import apps
@@ -164,7 +164,7 @@ def secret_values(authorization: Authorization | None) -> set[str]:
     if authorization is None:
         return set()
     values = {getattr(authorization, field) for field in Authorization.SECRET_FIELDS}
-    if authorization.client_id:
+    if authorization.client is not None:
         values.add(authorization.client.client_secret)
     if authorization.kind == Kind.BASIC and authorization.password:
         # What the Authorization header carries, should a server echo it back.
@@ -178,7 +178,7 @@ def _oauth2_auth(authorization: Authorization) -> AuthBase:
     return OAuth2Auth(authorization, authorization_access_token)
 
 
-AUTH_BUILDERS = {
+AUTH_BUILDERS: dict[str, Callable[[Authorization], AuthBase]] = {
     Kind.BASIC: basic_auth,
     Kind.BEARER: BearerAuth,
     Kind.API_KEY: ApiKeyAuth,
@@ -238,9 +238,8 @@ def authorization_authorize_url(
     *, authorization: Authorization, redirect_uri: str, state: str
 ) -> str:
     """The provider's page where a user grants this authorization access."""
-    _require_client(authorization)
     return oauth2.authorize_url(
-        client=authorization.client,
+        client=_require_client(authorization),
         scopes=authorization.scopes,
         redirect_uri=redirect_uri,
         state=state,

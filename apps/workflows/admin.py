@@ -229,7 +229,7 @@ class ExecutionInline(admin.TabularInline):
     model = Execution
     extra = 0
     can_delete = False
-    fields = ["attempt", "status", "started_at", "finished_at", "worker", "error"]
+    fields = ("attempt", "status", "started_at", "finished_at", "worker", "error")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -240,7 +240,7 @@ class NotificationInline(admin.TabularInline):
     model = Notification
     extra = 0
     can_delete = False
-    fields = ["created_at", "level", "message"]
+    fields = ("created_at", "level", "message")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -253,7 +253,7 @@ class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
     list_filter = ["status", "kind", "namespace"]
     list_select_related = ["namespace"]
     search_fields = ["description"]
-    readonly_fields = [
+    readonly_fields = (
         "namespace",
         "kind",
         "status_badge",
@@ -270,7 +270,7 @@ class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "finished_at",
-    ]
+    )
     fields = readonly_fields
     inlines = [ExecutionInline, NotificationInline]
     actions = ["retry", "cancel"]

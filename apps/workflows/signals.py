@@ -11,7 +11,8 @@ def remember_previous_data(sender, instance: Record, raw=False, **kwargs) -> Non
     """Before a plain ORM save, keep what was stored so observers can compare."""
     if raw or not instance.pk or hasattr(instance, "_previous_data"):
         return
-    instance._previous_data = (
+    # Not a field: a transient attribute the post_save receiver reads and removes.
+    instance._previous_data = (  # type: ignore[attr-defined]
         Record.objects.filter(pk=instance.pk).values_list("data", flat=True).first()
     )
 

@@ -112,6 +112,12 @@ def test_retry_after_as_http_date():
     assert retry_after_seconds("-5") == 0
 
 
+def test_retry_after_as_http_date_without_zone():
+    # "-0000" (no zone information) parses to a naive datetime, taken as UTC.
+    moment = timezone.now() + timedelta(seconds=30)
+    assert 28 <= retry_after_seconds(format_datetime(moment.replace(tzinfo=None))) <= 30
+
+
 def test_backoff_grows_with_jitter_and_a_cap(settings):
     settings.GATEWAY_RETRY_BACKOFF, settings.GATEWAY_RETRY_MAX_DELAY = 1, 4
     assert 0.5 <= retry_delay(1) <= 1

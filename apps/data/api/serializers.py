@@ -43,8 +43,11 @@ class DataTypeSerializer(serializers.ModelSerializer):
     def save_through_service(self, instance: DataType | None) -> DataType:
         data = {**self.validated_data}
         current = instance
+        namespace = data.get("namespace", current.namespace if current else None)
+        if namespace is None:  # required on create; kept on update
+            raise serializers.ValidationError({"namespace": "This field is required."})
         return data_type_save(
-            namespace=data.get("namespace", current.namespace if current else None),
+            namespace=namespace,
             name=data.get("name", current.name if current else ""),
             schema=data.get("schema", current.schema if current else {}),
             primary_key=data.get("primary_key", current.primary_key if current else "id"),

@@ -177,8 +177,8 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     namespace = serializers.CharField(source="namespace.name", read_only=True)
-    flow = serializers.StringRelatedField()
-    algorithm = serializers.StringRelatedField()
+    flow: serializers.StringRelatedField[Flow] = serializers.StringRelatedField()
+    algorithm: serializers.StringRelatedField[Algorithm] = serializers.StringRelatedField()
     error = serializers.SerializerMethodField(help_text="Why the last attempt failed, if it did.")
 
     def get_error(self, obj: Task) -> str:

@@ -94,7 +94,7 @@ def _compare(op: str, current: Any, value: Any) -> bool:
 
 def holds(condition: dict, record: dict, previous: dict | None) -> bool:
     op, field = condition["op"], condition["field"]
-    value = condition.get("value")
+    value: Any = condition.get("value")  # any JSON; check_conditions() vetted its shape
     current = lookup(record, field)
     if op == "_null":
         return current is _MISSING or current is None

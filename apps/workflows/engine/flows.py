@@ -15,8 +15,8 @@ idempotent upserts by key anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from apps.data.models import DataType, Record
 from apps.data.services import SaveResult, records_save
@@ -24,6 +24,9 @@ from apps.data.services import SaveResult, records_save
 from ..models import Flow, Translator
 from .conditions import all_hold
 from .translators import render_records, translate_record
+
+if TYPE_CHECKING:
+    from apps.gateway.models import Webhook
 
 READ_CHUNK = 500
 
@@ -39,13 +42,33 @@ class FlowError(Exception):
 
 def run_flow(flow: Flow, context, *, keys: list[str] | None) -> dict[str, Any]:
     kind = flow.translator.type
-    runner = {
+    runners: dict[str, Callable[[Flow, Any, list[str] | None], dict[str, Any]]] = {
         Translator.Type.IMPORT: _import,
         Translator.Type.CONVERSION: _convert,
         Translator.Type.EXPORT: _export,
         Translator.Type.UPDATE: _update,
-    }[kind]
-    return runner(flow, context, keys)
+    }
+    return runners[kind](flow, context, keys)
+
+
+# What clean() requires can still be missing at run time: a translator changed after its
+# flows were saved, or rows written around the services. Say so rather than crash on None.
+def _webhook(flow: Flow) -> Webhook:
+    if flow.webhook is None:
+        raise FlowError(
+            f"Flow {flow} has no webhook: an {flow.translator.type} flow calls one.",
+            code="incomplete_flow",
+        )
+    return flow.webhook
+
+
+def _target_data_type(translator: Translator) -> DataType:
+    if translator.target_data_type is None:
+        raise FlowError(
+            f"Translator {translator} has no target data type to store records into.",
+            code="incomplete_flow",
+        )
+    return translator.target_data_type
 
 
 def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
@@ -95,7 +118,7 @@ def _import(flow: Flow, context, keys) -> dict[str, Any]:
 
     translator = flow.translator
     fetch = webhook_fetch(
-        webhook=flow.webhook,
+        webhook=_webhook(flow),
         connection=_connection(flow),
         template_values=flow.template_values,
         authorization=flow.authorization,
@@ -103,7 +126,7 @@ def _import(flow: Flow, context, keys) -> dict[str, Any]:
     total: dict[str, int] = {}
     for page in fetch:
         records = _translate_all(translator, page.records, context)
-        _store(translator.target_data_type, records, flow, context, total)
+        _store(_target_data_type(translator), records, flow, context, total)
         context.progress(min(99.0, fetch.stats.pages))  # the number of pages is not known
     return {**total, **fetch.stats.as_dict()}
 
@@ -112,9 +135,14 @@ def _translate_all(translator: Translator, records: list, context) -> list:
     if translator.style == "python":
         from .algorithms import run_algorithm
 
-        parameters = translator.algorithm.parameter_names
-        if "records" in parameters:  # a parser that handles the whole page
-            return list(run_algorithm(translator.algorithm, {"records": records}, context=context))
+        algorithm = translator.algorithm
+        if algorithm is None:
+            raise FlowError(
+                f"Translator {translator} is in python style but has no algorithm.",
+                code="incomplete_flow",
+            )
+        if "records" in algorithm.parameter_names:  # a parser that handles the whole page
+            return list(run_algorithm(algorithm, {"records": records}, context=context))
     out = []
     for record in records:
         translated = translate_record(translator, record, context=context)
@@ -128,7 +156,7 @@ def _convert(flow: Flow, context, keys) -> dict[str, Any]:
     for chunk in _source_records(flow, context, keys):
         converted = _translate_all(translator, [r.data for r in chunk], context)
         if converted:
-            _store(translator.target_data_type, converted, flow, context, total)
+            _store(_target_data_type(translator), converted, flow, context, total)
     return total
 
 
@@ -137,12 +165,13 @@ def _update(flow: Flow, context, keys) -> dict[str, Any]:
     for chunk in _source_records(flow, context, keys):
         changed = _translate_all(flow.translator, [r.data for r in chunk], context)
         if changed:
-            _store(flow.source_data_type, changed, flow, context, total)
+            # Records were read, so the flow has a source data type.
+            _store(cast(DataType, flow.source_data_type), changed, flow, context, total)
     return total
 
 
 def _connection(flow: Flow):
-    if flow.connection_role_id:
+    if flow.connection_role is not None:
         return flow.connection_role.connections.order_by("pk").first()
     return None
 
@@ -173,7 +202,7 @@ def _export(flow: Flow, context, keys) -> dict[str, Any]:
                 context.notify(f"Flow {flow} sends {where}", attachment={"body": body})
             try:
                 response = webhook_submit(
-                    webhook=flow.webhook,
+                    webhook=_webhook(flow),
                     body=body,
                     connection=connection,
                     template_values=values,
@@ -214,7 +243,7 @@ def _store_response(flow: Flow, response, context) -> None:
 
         parsed = jmespath.search(translator.records_path, parsed)
     records = parsed if isinstance(parsed, list) else [parsed]
-    target = flow.response_data_type or translator.target_data_type
+    target = flow.response_data_type or _target_data_type(translator)
     translated = _translate_all(translator, [r for r in records if isinstance(r, dict)], context)
     result = records_save(data_type=target, records=translated, source=f"flow:{flow}:response")
     if result.errors:

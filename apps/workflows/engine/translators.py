@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from ..translation import TranslationError, compile_mapping, compile_template
+from ..translation import Mapping, Template, TranslationError, compile_mapping, compile_template
 
 _cache: OrderedDict[str, Any] = OrderedDict()
 _lock = threading.Lock()
@@ -43,6 +43,7 @@ def compile_translator(translator) -> Any:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    compiled: Mapping | Template | None
     try:
         if translator.style == "mapping":
             if not isinstance(translator.mapping, dict):

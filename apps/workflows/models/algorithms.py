@@ -38,7 +38,7 @@ class Algorithm(NamespacedElement):
 
     def clean(self) -> None:
         self.code = self.code.replace("\r\n", "\n")  # browsers send CRLF
-        errors = {}
+        errors: dict[str, str | list[str]] = {}
         seen = set()
         if not isinstance(self.parameters, list):
             errors["parameters"] = "A list of {name, type, required, default} objects."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -131,7 +133,8 @@ class SchedulerManager(models.Manager):
 
 
 class Observer(Event):
-    objects = ObserverManager()
+    # A proxy's manager narrows its parent's to one kind: not a subtype, on purpose.
+    objects: ClassVar[ObserverManager[Observer]] = ObserverManager()  # type: ignore[assignment]
 
     class Meta:
         proxy = True
@@ -143,7 +146,8 @@ class Observer(Event):
 
 
 class Scheduler(Event):
-    objects = SchedulerManager()
+    # Narrows Event's manager to schedulers, as Observer's does.
+    objects: ClassVar[SchedulerManager[Scheduler]] = SchedulerManager()  # type: ignore[assignment]
 
     class Meta:
         proxy = True

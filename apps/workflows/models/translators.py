@@ -90,7 +90,7 @@ class Translator(NamespacedElement):
 
     def clean(self) -> None:
         # An empty mapping copies records as they are (e.g. a parser storing an API's records).
-        needs = {
+        needs: dict[str, tuple[str, str]] = {
             self.Style.TEMPLATE: ("template", "a template"),
             self.Style.PYTHON: ("algorithm", "an algorithm"),
         }

@@ -17,6 +17,7 @@ import dis
 import importlib
 import random
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -120,7 +121,7 @@ def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
     return _PROXIES[name if fromlist else name.partition(".")[0]]
 
 
-def random_module_factory():
+def random_module_factory() -> Callable[[], ModuleProxy]:
     """The ``_random_`` of one run: returns a ``random`` module with the run's own generator
     (``random.seed`` in one algorithm does not change the host's or another run's sequence)."""
     made: list[ModuleProxy] = []

@@ -73,7 +73,8 @@ def compile_algorithm(source: str, *, name: str, parameters: list[str]) -> Compi
 
     for node in ast.walk(tree):  # RestrictedPython puts its print collector on line 0
         if getattr(node, "lineno", None) == 0:
-            node.lineno = node.end_lineno = 1
+            # Only nodes that have a position get here (the getattr above).
+            node.lineno = node.end_lineno = 1  # type: ignore[attr-defined]
     entry = ast.FunctionDef(
         name=ENTRY_NAME,
         args=ast.arguments(
@@ -91,10 +92,10 @@ def compile_algorithm(source: str, *, name: str, parameters: list[str]) -> Compi
     )
     module = ast.fix_missing_locations(ast.Module(body=[entry], type_ignores=[]))
     try:
-        code = compile(module, filename, "exec", dont_inherit=True)
+        compiled = compile(module, filename, "exec", dont_inherit=True)
     except SyntaxError as error:  # what only the compiler sees: `break` outside a loop...
         raise _syntax_error(error) from None
-    entry_code = next(c for c in code.co_consts if isinstance(c, CodeType))
+    entry_code = next(c for c in compiled.co_consts if isinstance(c, CodeType))
     return CompiledAlgorithm(
         name=name, parameters=tuple(parameters), code=entry_code, filename=filename
     )
@@ -250,7 +251,7 @@ class AlgorithmPolicy(RestrictingNodeTransformer):
             statements.append(
                 ast.Assign(targets=[ast.Name(key, ast.Store())], value=self.visit(target.slice))
             )
-            item = [ast.Name(holder, ast.Load()), ast.Name(key, ast.Load())]
+            item: list[ast.expr] = [ast.Name(holder, ast.Load()), ast.Name(key, ast.Load())]
             current = _call("_getitem_", item, node)
             store: ast.expr = ast.Subscript(
                 value=_call("_write_", [ast.Name(holder, ast.Load())], node),

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from types import CodeType, FunctionType
+from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 from .errors import LimitExceeded, SandboxError, SandboxViolation
@@ -101,7 +101,7 @@ class _Clock:
         if sys.gettrace() is not self.trace_calls:
             # A RecursionError raised inside the tracer made CPython drop it: trace again.
             sys.settrace(self.trace_calls)
-            frame = caller
+            frame: FrameType | None = caller
             while frame is not None:
                 if frame.f_code.co_filename == self.filename and frame.f_trace is None:
                     frame.f_trace = self.trace_lines

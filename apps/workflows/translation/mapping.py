@@ -238,16 +238,10 @@ def _path_getter(keys: tuple[str, ...]) -> Evaluator:
 
 def _jinja(target: str, text: str) -> tuple[str, Evaluator, Any]:
     try:
-        body = _ENVIRONMENT.parse(text).body
-        single = (
-            len(body) == 1
-            and isinstance(body[0], nodes.Output)
-            and len(body[0].nodes) == 1
-            and not isinstance(body[0].nodes[0], nodes.TemplateData)
-        )
-        if single:
+        expression = _single_expression(_ENVIRONMENT.parse(text).body)
+        if expression is not None:
             # What Environment.compile_expression builds, from the parsed node.
-            assign = nodes.Assign(nodes.Name("result", "store"), body[0].nodes[0], lineno=1)
+            assign = nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)
             template = _ENVIRONMENT.from_string(nodes.Template([assign], lineno=1))
         else:
             template = _ENVIRONMENT.from_string(text)
@@ -256,12 +250,21 @@ def _jinja(target: str, text: str) -> tuple[str, Evaluator, Any]:
             f"{target}: invalid Jinja2 expression {text!r}: {error.message}",
             code="invalid_expression", field=target, expression=text,
         ) from None  # fmt: skip
-    if not single:
+    if expression is None:
         return "template", functools.partial(_render, template), None
     evaluate = functools.partial(
         _evaluate, template, template.root_render_func, dict(template.globals)
     )
-    return "jinja", evaluate, body[0].nodes[0]
+    return "jinja", evaluate, expression
+
+
+def _single_expression(body: list[nodes.Node]) -> nodes.Expr | None:
+    """The expression of a template that is one ``{{ expression }}`` and nothing else."""
+    if len(body) == 1 and isinstance(body[0], nodes.Output) and len(body[0].nodes) == 1:
+        expression = body[0].nodes[0]
+        if not isinstance(expression, nodes.TemplateData):
+            return expression
+    return None
 
 
 def _variables(record: dict) -> dict:
