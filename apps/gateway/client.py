@@ -76,6 +76,28 @@ class FetchStats:
         return asdict(self)
 
 
+# What urllib3's long exception texts mean, said briefly (the full text is logged).
+CONNECTION_PROBLEMS = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "the host name is not known"),
+    ("nodename nor servname", "the host name is not known"),
+    ("Temporary failure in name resolution", "the host name could not be resolved"),
+    ("No route to host", "no route to the host"),
+    ("Network is unreachable", "the network is unreachable"),
+    ("Connection reset", "the server reset the connection"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate could not be verified"),
+)
+
+
+def connection_problem(error: Exception) -> str:
+    text = str(error)
+    for marker, meaning in CONNECTION_PROBLEMS:
+        if marker in text:
+            return meaning
+    return f"connection failed ({text})"
+
+
 def _join(base_url: str, path: str) -> str:
     return f"{base_url.rstrip('/')}/{path}" if path else base_url
 
@@ -206,10 +228,14 @@ class Call:
                 auth=self.auth, timeout=self.timeout,
             )  # fmt: skip
             sent = response.request
+        except requests.ConnectTimeout as exc:
+            error, code = f"timed out connecting (after {self.timeout[0]} s)", "timeout"
+            sent = exc.request
         except requests.Timeout as exc:
-            error, code, sent = f"timed out ({exc})", "timeout", exc.request
+            error, code = f"timed out waiting for the answer (after {self.timeout[1]} s)", "timeout"
+            sent = exc.request
         except requests.ConnectionError as exc:
-            error, code, sent = f"connection failed ({exc})", "connection_error", exc.request
+            error, code, sent = connection_problem(exc), "connection_error", exc.request
         except (requests.RequestException, GatewayError, AuthorizationError) as exc:
             # Not worth retrying: a bad URL, a refused destination, credentials that
             # could not be obtained. Logged all the same: someone will look for it.

@@ -112,19 +112,26 @@ class AuthorizationAdmin(SecretsAdmin):
     list_select_related = ["namespace"]
     search_fields = ["name", "namespace__name"]
     readonly_fields = ["authorized", "token_type", "expires_at"]
+
+    class Media:
+        js = ["ipaas/authorization-kind.js"]  # shows only the chosen kind's fields
+
     fieldsets = [
         (None, {"fields": ["namespace", "name", "kind"]}),
-        ("Basic", {"fields": ["username", "password"]}),
+        ("Basic", {"fields": ["username", "password"], "classes": ["kind-basic"]}),
         ("Bearer token", {
             "fields": ["token", "header_prefix"],
+            "classes": ["kind-bearer", "kind-oauth2"],
             "description": "The header prefix is also used by OAuth 2.0.",
         }),
-        ("API key", {"fields": ["key_name", "key_value", "key_in"]}),
+        ("API key", {"fields": ["key_name", "key_value", "key_in"], "classes": ["kind-api_key"]}),
         ("OAuth 1.0a", {
+            "classes": ["kind-oauth1"],
             "fields": ["consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret",
                        "signature_method"],
         }),
         ("OAuth 2.0", {
+            "classes": ["kind-oauth2"],
             "fields": ["client", "grant_type", "scopes", "authorized", "token_type", "expires_at",
                        "access_token", "refresh_token"],
             "description": "Save, then press 'Authorize' to obtain tokens from the provider.",

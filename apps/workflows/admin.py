@@ -11,6 +11,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -174,19 +175,11 @@ class ObserverAdmin(EventAdmin):
         kwargs["widgets"] = _json_widgets("conditions")
         return super().get_form(request, obj, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        obj.kind = Observer.Kind.OBSERVER
-        super().save_model(request, obj, form, change)
-
 
 @admin.register(Scheduler)
 class SchedulerAdmin(EventAdmin):
     list_display = ["__str__", "expression", "active", "periodic_task"]
     fields = ["namespace", "name", "description", "active", "expression"]
-
-    def save_model(self, request, obj, form, change):
-        obj.kind = Scheduler.Kind.SCHEDULER
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(Flow)
@@ -249,7 +242,7 @@ class NotificationInline(admin.TabularInline):
 
 @admin.register(Task)
 class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
-    list_display = ["id", "description", "status_badge", "progress_bar", "attempts", "created_at"]
+    list_display = ["id", "description", "status_badge", "progress_bar", "error", "created_at"]
     list_filter = ["status", "kind", "namespace"]
     list_select_related = ["namespace"]
     search_fields = ["description"]
@@ -258,6 +251,7 @@ class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
         "kind",
         "status_badge",
         "progress_bar",
+        "error",
         "description",
         "flow",
         "algorithm",
@@ -285,14 +279,30 @@ class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
     def status_badge(self, obj):
         return _badge(obj.status, STATUS_COLOURS.get(obj.status, "#000"))
 
+    def get_queryset(self, request):
+        last_error = Execution.objects.filter(task=OuterRef("pk")).order_by("-attempt")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_error=Subquery(last_error.values("error")[:1]))
+        )
+
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, obj):
+        percent = max(0, min(100, round(obj.progress)))
+        colour = STATUS_COLOURS["failed"] if obj.status == "failed" else "#43a047"
         return format_html(
-            '<div style="width:120px;background:#eee;border-radius:4px" title="{}%">'
-            '<div style="width:{}%;background:#43a047;height:10px;border-radius:4px"></div></div>',
-            round(obj.progress),
-            max(0, min(100, round(obj.progress))),
-        )
+            '<div style="display:flex;align-items:center;gap:6px">'
+            '<div style="width:100px;background:#eee;border-radius:4px" title="{}%">'
+            '<div style="width:{}%;background:{};height:10px;border-radius:4px"></div></div>'
+            "<span>{}%</span></div>",
+            percent, percent, colour, percent,
+        )  # fmt: skip
+
+    @admin.display(description="error")
+    def error(self, obj):
+        text = getattr(obj, "last_error", None) or ""
+        return text if len(text) <= 160 else text[:160] + "…"
 
     def _pretty(self, value):
         return format_html("<pre>{}</pre>", json.dumps(value, indent=2, default=str)[:20000])

@@ -120,3 +120,12 @@ def test_update_flow_changes_records_in_place(make, namespace, customer):
     names = sorted(Record.objects.filter(data_type=customer).values_list("data__full_name",
                                                                          flat=True))  # fmt: skip
     assert names == ["NAME 1", "NAME 2"]
+
+
+def test_an_answer_that_a_retry_cannot_mend_fails_at_once(export_flow, customer, system_b):
+    records_save(data_type=customer, records=customers(1))
+    system_b.fail_next, system_b.fail_status = 1, 422
+    task = flow_run(flow=export_flow)
+    assert task_run(task.pk) == Task.Status.FAILED  # 422: no retry, though 3 attempts allowed
+    error = Notification.objects.get(task=task, level="error")
+    assert "422" in error.message and "retried" not in error.message

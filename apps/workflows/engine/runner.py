@@ -111,6 +111,28 @@ def describe(error: BaseException) -> str:
     )
 
 
+# Failures that another attempt cannot mend: fail at once instead of retrying.
+PERMANENT_CODES = {
+    "syntax", "forbidden", "import", "missing_argument", "unknown_argument", "invalid_argument",
+    "missing_placeholder", "template_error", "denied_destination", "unsupported_url",
+    "no_connection", "not_authorized", "incomplete_flow", "unknown_reference",
+}  # fmt: skip
+TRANSIENT_STATUSES = {408, 425, 429}
+
+
+def transient(error: BaseException) -> bool:
+    """Could a retry succeed? No for bad definitions and for HTTP 4xx answers (but 408/429)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "code", None) in PERMANENT_CODES:
+            return False
+        status = getattr(seen, "status", None)
+        if isinstance(status, int) and 400 <= status < 500 and status not in TRANSIENT_STATUSES:
+            return False
+        seen = seen.__cause__
+    return True
+
+
 def task_run(task_id: int, *, worker: str = "") -> str | None:
     """Run one attempt of a task if it is free to run; return its new status."""
     token = uuid.uuid4().hex
@@ -142,7 +164,7 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
         logger.warning(
             "Task #%s attempt %s failed: %s", task.pk, task.attempts, error_text, exc_info=True
         )
-        retry = task.attempts < task.max_attempts
+        retry = task.attempts < task.max_attempts and transient(error)
         status = Task.Status.RETRYING if retry else Task.Status.FAILED
         detail = getattr(error, "detail", None)
         context.notify(

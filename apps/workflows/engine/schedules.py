@@ -56,7 +56,8 @@ def parse_expression(expression: str) -> tuple[str, dict]:
 def sync_periodic_task(event) -> None:
     """Make the scheduler's PeriodicTask match it (creating it if needed)."""
     kind, options = parse_expression(event.expression)
-    task = event.periodic_task or PeriodicTask(name=f"scheduler:{event.pk}")
+    task = event.periodic_task or PeriodicTask()
+    task.name = f"scheduler {event}"  # as the admin lists it: which scheduler is this?
     task.task = "workflows.fire_scheduler"
     task.args = json.dumps([event.pk])
     task.enabled = event.active

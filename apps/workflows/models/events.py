@@ -56,7 +56,9 @@ class Event(NamespacedElement):
         SCHEDULER = "scheduler", "scheduler"
 
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
-    active = models.BooleanField("active", default=True, help_text="Inactive events fire nothing.")
+    active = models.BooleanField(
+        "active", default=True, help_text="Inactive observers and schedulers start no flow."
+    )
     # --- observer
     data_type = models.ForeignKey(
         DataType,
@@ -67,8 +69,12 @@ class Event(NamespacedElement):
         verbose_name="data type",
         help_text="Observer: whose records are watched.",
     )
-    on_created = models.BooleanField("on created", default=True, help_text="Observer.")
-    on_updated = models.BooleanField("on updated", default=True, help_text="Observer.")
+    on_created = models.BooleanField(
+        "on created", default=True, help_text="Observer: fire for records created."
+    )
+    on_updated = models.BooleanField(
+        "on updated", default=True, help_text="Observer: fire for records changed."
+    )
     conditions = models.JSONField(
         "conditions",
         default=list,
@@ -93,7 +99,8 @@ class Event(NamespacedElement):
         max_length=100,
         blank=True,
         help_text="Scheduler: 'every 30s', 'every 5m', 'every 2h', 'every 1d', or "
-        "'cron <minute> <hour> <day of month> <month> <day of week>'.",
+        "'cron M H D MON DOW' (minute, hour, day of month, month, day of week; UTC), "
+        "e.g. 'cron 0 6 * * 1-5' for 06:00 on weekdays.",
     )
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask",
@@ -140,9 +147,10 @@ class Observer(Event):
         proxy = True
         verbose_name = "observer"
 
-    def save(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs):
+        # Set before validation: clean() checks what this kind of event needs.
+        super().__init__(*args, **kwargs)
         self.kind = Event.Kind.OBSERVER
-        super().save(*args, **kwargs)
 
 
 class Scheduler(Event):
@@ -153,6 +161,7 @@ class Scheduler(Event):
         proxy = True
         verbose_name = "scheduler"
 
-    def save(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs):
+        # Set before validation: clean() checks what this kind of event needs.
+        super().__init__(*args, **kwargs)
         self.kind = Event.Kind.SCHEDULER
-        super().save(*args, **kwargs)
