@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from . import permissions, services
 from .admin_mixins import NamespacedAdmin
 from .models import DataType, Namespace, Record
-from .widgets import JSONEditorWidget
+from .widgets import JSONEditorWidget, JSONFormField
 
 PREVIEW_CHARS = 120
 
@@ -45,6 +45,8 @@ class NamespaceAdmin(NamespacedAdmin, admin.ModelAdmin):
 
 
 class DataTypeForm(forms.ModelForm):
+    schema = JSONFormField(help_text=DataType._meta.get_field("schema").help_text)
+
     class Meta:
         model = DataType
         fields = ["namespace", "name", "title", "primary_key", "schema"]
@@ -77,6 +79,8 @@ class DataTypeAdmin(NamespacedAdmin, admin.ModelAdmin):
 
 
 class RecordForm(forms.ModelForm):
+    data = JSONFormField(help_text="The record, as a JSON object.")
+
     class Meta:
         model = Record
         fields = ["data_type", "data"]

@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 
 from . import permissions
 from .models import Namespace
+from .widgets import JSONFormField
 
 if TYPE_CHECKING:  # a mixin: the ModelAdmin after it provides what super() calls
     from django.contrib.admin import ModelAdmin as _MixinBase
@@ -26,6 +28,8 @@ class NamespacedAdmin(_MixinBase):
     """Mix into a ModelAdmin (before it): ``class XAdmin(NamespacedAdmin, admin.ModelAdmin)``."""
 
     namespace_lookup = "namespace"
+    # Every JSON field gets the JSON editor, and syntax errors that say where.
+    formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
 
     def namespace_of(self, obj) -> Namespace:
         return obj.namespace

@@ -189,7 +189,15 @@ class DataType(models.Model):
     def clean(self) -> None:
         from .validation import check_schema
 
-        check_schema(self.schema, primary_key=self.primary_key)
+        # Each problem under the field it belongs to (forms show it there; the API too).
+        try:
+            check_schema(self.schema)
+        except ValidationError as error:
+            raise ValidationError({"schema": error.error_list}) from None
+        try:
+            check_schema(self.schema, primary_key=self.primary_key)
+        except ValidationError as error:
+            raise ValidationError({"primary_key": error.error_list}) from None
 
 
 RECORD_KEY_MAX_LENGTH = 255

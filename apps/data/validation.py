@@ -48,14 +48,23 @@ def check_schema(schema: Any, *, primary_key: str = "") -> None:
     validator_class = jsonschema.validators.validator_for(
         schema, default=jsonschema.Draft202012Validator
     )
-    try:
-        validator_class.check_schema(schema)
-    except jsonschema.SchemaError as error:  # check_schema reports the best match already
+    metaschema = validator_class(
+        validator_class.META_SCHEMA, format_checker=validator_class.FORMAT_CHECKER
+    )
+    problems = sorted(
+        metaschema.iter_errors(schema), key=jsonschema.exceptions.relevance, reverse=True
+    )
+    if problems:  # every problem, most telling first (up to five)
         raise ValidationError(
-            "Invalid schema at %(where)s: %(reason)s",
-            code="invalid_schema",
-            params={"where": _schema_location(error.path), "reason": error.message},
-        ) from None
+            [
+                ValidationError(
+                    "Invalid schema at %(where)s: %(reason)s",
+                    code="invalid_schema",
+                    params={"where": _schema_location(error.path), "reason": error.message},
+                )
+                for error in problems[:5]
+            ]
+        )
     try:
         jsonschema_rs.validator_for(schema, offline=True)
     except jsonschema_rs.ValidationError as exc:

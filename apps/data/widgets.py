@@ -1,4 +1,5 @@
-"""A JSON editor for the admin: a monospace textarea that formats and checks JSON as you type."""
+"""JSON in admin forms: an editor that formats and checks as you type, and a form
+field whose syntax errors say where (line and column), not just "invalid"."""
 
 from __future__ import annotations
 
@@ -26,3 +27,21 @@ class JSONEditorWidget(forms.Textarea):
             except ValueError:
                 return value
         return super().format_value(value)
+
+
+class JSONFormField(forms.JSONField):
+    """forms.JSONField with the parser's own message: what is wrong, at which line and column."""
+
+    widget = JSONEditorWidget
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not self.disabled:
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as error:
+                raise forms.ValidationError(
+                    "Invalid JSON at line %(line)s, column %(column)s: %(reason)s.",
+                    code="invalid",
+                    params={"line": error.lineno, "column": error.colno, "reason": error.msg},
+                ) from None
+        return super().to_python(value)

@@ -60,3 +60,12 @@ def test_stranger_sees_no_data(client, make_user, records):
     client.force_login(staff(make_user, "stranger"))
     assert client.get("/admin/data/record/").status_code == 403
     assert client.get("/admin/data/datatype/").status_code == 403
+
+
+def test_json_syntax_errors_say_where(client, admin_user, records):
+    contact, _ = records
+    client.force_login(admin_user)
+    page = client.post(
+        "/admin/data/record/add/", {"data_type": contact.pk, "data": '{"id": 1,\n "x": }'}
+    )
+    assert "Invalid JSON at line 2, column 7: Expecting value." in page.content.decode()

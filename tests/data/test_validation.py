@@ -121,3 +121,11 @@ def test_primary_key_must_be_a_property():
         check_schema({"properties": {"id": {}}}, primary_key="code")
     check_schema({"properties": {"code": {}}}, primary_key="code")
     check_schema({"type": "object"}, primary_key="code")  # no properties listed: any field
+
+
+def test_every_schema_problem_is_reported():
+    with pytest.raises(ValidationError) as raised:
+        check_schema({"properties": {"id": {"type": "integr"}, "n": {"minimum": "x"}}})
+    text = " ".join(raised.value.messages)
+    assert "schema['properties']['id']['type']" in text
+    assert "schema['properties']['n']['minimum']" in text
