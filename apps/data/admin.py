@@ -45,12 +45,11 @@ class NamespaceAdmin(NamespacedAdmin, admin.ModelAdmin):
 
 
 class DataTypeForm(forms.ModelForm):
-    schema = JSONFormField(help_text=DataType._meta.get_field("schema").help_text)
-
     class Meta:
         model = DataType
         fields = ["namespace", "name", "title", "primary_key", "schema"]
         widgets = {"schema": JSONEditorWidget()}
+        field_classes = {"schema": JSONFormField}
 
 
 @admin.register(DataType)
@@ -79,12 +78,11 @@ class DataTypeAdmin(NamespacedAdmin, admin.ModelAdmin):
 
 
 class RecordForm(forms.ModelForm):
-    data = JSONFormField(help_text="The record, as a JSON object.")
-
     class Meta:
         model = Record
         fields = ["data_type", "data"]
         widgets = {"data": JSONEditorWidget()}
+        field_classes = {"data": JSONFormField}
 
     def clean(self):
         cleaned = super().clean()
