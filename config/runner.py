@@ -4,7 +4,8 @@
 with its name; Ctrl-C (or SIGTERM) stops all three, and if one of them dies
 the others are stopped too and the exit status says so.
 
-Environment: PORT (8000), HOST (127.0.0.1), WORKER_CONCURRENCY (4).
+Environment: PORT (8000), HOST (127.0.0.1), WORKER_CONCURRENCY (4), and with
+PLATFORM_ENV=production WEB_CONCURRENCY (2): gunicorn instead of runserver.
 """
 
 from __future__ import annotations
@@ -30,8 +31,25 @@ def commands() -> dict[str, list[str]]:
     # real broker the default prefork pool isolates tasks in processes.
     pool = ["--pool=threads"] if embedded else []
     concurrency = os.environ.get("WORKER_CONCURRENCY", "4")
+    if os.environ.get("PLATFORM_ENV", "development").lower() == "production":
+        # A real WSGI server; static files are collected and served by whitenoise.
+        subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0"], check=True)
+        web = [
+            python,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            os.environ.get("WEB_CONCURRENCY", "2"),
+            "--access-logfile",
+            "-",
+        ]
+    else:
+        web = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
     return {
-        "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        "web": web,
         "worker": [
             python,
             "-m",

@@ -245,6 +245,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A prefork worker process that grew past this (KiB) is replaced after its task:
+# user code cannot exhaust a worker's memory for good (the thread pool of the
+# embedded broker cannot do this; use a real broker in production).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("WORKER_MAX_MEMORY_KB", "524288") or 0) or None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Built-in periodic jobs; beat's database scheduler lists them with the users' own.

@@ -26,11 +26,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def platform(tmp_path):
+@pytest.fixture(params=["development", "production"])
+def platform(request, tmp_path):
     port = free_port()
+    production = {}
+    if request.param == "production":  # gunicorn, whitenoise, secrets from the environment
+        production = {
+            "PLATFORM_ENV": "production",
+            "SECRET_KEY": "test-" + "k" * 50,
+            "FERNET_KEYS": "Xw1Ai2w0y8IHzNhmL0XBF1qK_LjBfdSDHVG6wLMqOyc=",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+        }
     env = dict(
         os.environ,
+        **production,
         DATA_DIR=str(tmp_path),
         PORT=str(port),
         ADMIN_USER="boss",
@@ -77,14 +88,14 @@ def platform(tmp_path):
             time.sleep(0.2)
     else:
         raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
-    yield base, token, process, tmp_path / "run.log"
+    yield base, token, process, tmp_path / "run.log", request.param
     if process.poll() is None:
         process.kill()
         process.wait()
 
 
 def test_make_run_serves_admin_api_and_runs_tasks(platform):
-    base, token, process, log = platform
+    base, token, process, log, mode = platform
     session = requests.Session()
     login_page = session.get(f"{base}/admin/login/")
     csrf = session.cookies["csrftoken"]
@@ -116,5 +127,7 @@ def test_make_run_serves_admin_api_and_runs_tasks(platform):
     assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
     output = log.read_text()
     assert "worker |" in output and "beat |" in output and "web |" in output
+    served_by_gunicorn = "Booting worker" in output
+    assert served_by_gunicorn == (mode == "production"), output[-2000:]
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base}/admin/login/", timeout=2)
