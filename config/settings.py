@@ -257,7 +257,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gateway.prune_request_logs",
         "schedule": crontab(hour=3, minute=17),
     },
+    "prune-tasks": {"task": "workflows.prune_tasks", "schedule": crontab(hour=3, minute=37)},
 }
+# Finished tasks (and their executions and notifications) are kept this long.
+TASK_RETENTION_DAYS = int(env("TASK_RETENTION_DAYS", "30") or 30)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Records ----------------------------------------------------------------------

@@ -185,3 +185,16 @@ def element_save(*, model, namespace: Namespace, name: str, instance=None, **fie
 
     element = instance or model()
     return save(element, {"namespace": namespace, "name": name, **fields})
+
+
+def tasks_prune(*, days: int | None = None) -> int:
+    """Delete finished tasks (with their executions and notifications) older than ``days``."""
+    from django.conf import settings
+
+    days = settings.TASK_RETENTION_DAYS if days is None else days
+    finished = [Task.Status.COMPLETED, Task.Status.FAILED, Task.Status.CANCELLED]
+    old = Task.objects.filter(
+        status__in=finished, updated_at__lt=timezone.now() - timedelta(days=days)
+    )
+    deleted, _ = old.delete()
+    return deleted

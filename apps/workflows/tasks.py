@@ -8,7 +8,7 @@ from celery import shared_task
 
 from .engine.runner import task_run
 from .models import Event
-from .services import scheduler_fire
+from .services import scheduler_fire, tasks_prune
 
 
 @shared_task(name="workflows.run_task", acks_late=True)
@@ -20,3 +20,9 @@ def run_task(task_id: int) -> str | None:
 def fire_scheduler(event_id: int) -> int:
     event = Event.objects.filter(pk=event_id).first()
     return len(scheduler_fire(event=event)) if event else 0
+
+
+@shared_task(name="workflows.prune_tasks")
+def prune_tasks() -> int:
+    """Beat runs this daily (CELERY_BEAT_SCHEDULE): drop finished tasks past retention."""
+    return tasks_prune()

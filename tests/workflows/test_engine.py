@@ -235,3 +235,21 @@ def test_invalid_definitions_are_refused_with_where(make, contact, customer, alg
                 template='{"a": 1}',
             ),
         )
+
+
+def test_finished_tasks_are_pruned_after_retention(settings, contact, convert_flow):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.workflows.tasks import prune_tasks
+
+    records_save(data_type=contact, records=contacts(3))
+    task = Task.objects.get()
+    task_run(task.pk)
+    pending = flow_run(flow=convert_flow)
+    Task.objects.update(updated_at=timezone.now() - timedelta(days=40))
+    settings.TASK_RETENTION_DAYS = 30
+    assert settings.CELERY_BEAT_SCHEDULE["prune-tasks"]["task"] == prune_tasks.name
+    prune_tasks.run()
+    assert list(Task.objects.values_list("pk", flat=True)) == [pending.pk]  # unfinished stay
