@@ -17,3 +17,16 @@ class NamespacedElement(BaseElement):
                 fields=["namespace", "name"], name="%(app_label)s_%(class)s_unique_name"
             )
         ]
+
+
+def optional_element(to, verbose_name: str, help_text: str) -> models.ForeignKey:
+    """An optional reference to another element, protected from deletion while used."""
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=verbose_name,
+        help_text=help_text,
+    )

@@ -10,7 +10,7 @@ from django.db import models
 from apps.data.models import DataType
 
 from .algorithms import Algorithm
-from .base import NamespacedElement
+from .base import NamespacedElement, optional_element
 
 OPERATORS = {
     "is",
@@ -84,14 +84,10 @@ class Event(NamespacedElement):
         + ", ".join(sorted(OPERATORS))
         + ".",
     )
-    trigger_evaluator = models.ForeignKey(
+    trigger_evaluator = optional_element(
         Algorithm,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="trigger evaluator",
-        help_text="Observer: an algorithm given `record` and `previous` that returns true to fire.",
+        "trigger evaluator",
+        "Observer: an algorithm given `record` and `previous` that returns true to fire.",
     )
     # --- scheduler
     expression = models.CharField(

@@ -6,7 +6,7 @@ from django.db import models
 from apps.data.models import DataType
 
 from .algorithms import Algorithm
-from .base import NamespacedElement
+from .base import NamespacedElement, optional_element
 from .events import Event
 from .translators import Translator
 
@@ -37,14 +37,10 @@ class Flow(NamespacedElement):
     translator = models.ForeignKey(
         Translator, on_delete=models.PROTECT, related_name="flows", verbose_name="translator"
     )
-    data_type = models.ForeignKey(
+    data_type = optional_element(
         DataType,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="source data type",
-        help_text="Conversion/export/update: whose records; defaults to the translator's source.",
+        "source data type",
+        "Conversion/export/update: whose records; defaults to the translator's source.",
     )
     scope = models.CharField(
         "scope",
@@ -59,32 +55,20 @@ class Flow(NamespacedElement):
     lot_size = models.PositiveIntegerField(
         "lot size", default=500, help_text="Records per task (and per bulk template render)."
     )
-    webhook = models.ForeignKey(
+    webhook = optional_element(
         "gateway.Webhook",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="webhook",
-        help_text="Import: where to fetch. Export: where to submit.",
+        "webhook",
+        "Import: where to fetch. Export: where to submit.",
     )
-    connection_role = models.ForeignKey(
+    connection_role = optional_element(
         "gateway.ConnectionRole",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="connection role",
-        help_text="Which connection(s) to call; defaults to the webhook's connection.",
+        "connection role",
+        "Which connection(s) to call; defaults to the webhook's connection.",
     )
-    authorization = models.ForeignKey(
+    authorization = optional_element(
         "security.Authorization",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="authorization",
-        help_text="Overrides the connection's authorization.",
+        "authorization",
+        "Overrides the connection's authorization.",
     )
     template_values = models.JSONField(
         "template values",
@@ -92,32 +76,20 @@ class Flow(NamespacedElement):
         blank=True,
         help_text="Values for the webhook's {{placeholders}} (export: record fields too).",
     )
-    before_submit = models.ForeignKey(
+    before_submit = optional_element(
         Algorithm,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="before submit",
-        help_text="Export: an algorithm given `body` and `records` that returns the body to send.",
+        "before submit",
+        "Export: an algorithm given `body` and `records` that returns the body to send.",
     )
-    response_translator = models.ForeignKey(
+    response_translator = optional_element(
         Translator,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="response translator",
-        help_text="Export: parses the API's answer.",
+        "response translator",
+        "Export: parses the API's answer.",
     )
-    response_data_type = models.ForeignKey(
+    response_data_type = optional_element(
         DataType,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="response data type",
-        help_text="Export: where the parsed answer is stored (default: the translator's target).",
+        "response data type",
+        "Export: where the parsed answer is stored (default: the translator's target).",
     )
     active = models.BooleanField("active", default=True, help_text="Inactive flows never run.")
     discard_events = models.BooleanField(

@@ -6,7 +6,7 @@ from django.db import models
 from apps.data.models import DataType
 
 from .algorithms import Algorithm
-from .base import NamespacedElement
+from .base import NamespacedElement, optional_element
 
 
 class Translator(NamespacedElement):
@@ -33,23 +33,15 @@ class Translator(NamespacedElement):
 
     type = models.CharField("type", max_length=20, choices=Type.choices)
     style = models.CharField("style", max_length=20, choices=Style.choices)
-    source_data_type = models.ForeignKey(
+    source_data_type = optional_element(
         DataType,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="source data type",
-        help_text="Records read (conversion, export, update).",
+        "source data type",
+        "Records read (conversion, export, update).",
     )
-    target_data_type = models.ForeignKey(
+    target_data_type = optional_element(
         DataType,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="target data type",
-        help_text="Records written (import, conversion).",
+        "target data type",
+        "Records written (import, conversion).",
     )
     mapping = models.JSONField(
         "mapping",
@@ -75,14 +67,10 @@ class Translator(NamespacedElement):
         blank=True,
         help_text="Import: JMESPath to the records in a parsed body, when the webhook has none.",
     )
-    algorithm = models.ForeignKey(
+    algorithm = optional_element(
         Algorithm,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="algorithm",
-        help_text="Python style: called with `record` (or `records`).",
+        "algorithm",
+        "Python style: called with `record` (or `records`).",
     )
 
     class Meta(NamespacedElement.Meta):
