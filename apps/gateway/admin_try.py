@@ -48,7 +48,8 @@ class TryForm(forms.Form):
         help_text="Query parameters to add, as a JSON object.",
     )
     all_pages = forms.BooleanField(
-        required=False, help_text="Follow the pagination to the end (only the first page is shown)."
+        required=False,
+        help_text="Follow the pagination (up to 50 pages; only the first page is shown).",
     )
 
     def __init__(self, *args, webhook: Webhook, user, **kwargs):
@@ -88,6 +89,10 @@ class TryResult:
     shown: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    capped: bool = False
+
+
+TRY_MAX_PAGES = 50
 
 
 def webhook_try(
@@ -96,12 +101,18 @@ def webhook_try(
     """Fetch the webhook; keep the first page's records for display, count the rest."""
     result = TryResult()
     fetch = None
+    extra = 0
     try:
         fetch = webhook_fetch(
             webhook=webhook, connection=connection, template_values=template_values,
             parameters=parameters, all_pages=all_pages,
         )  # fmt: skip
         for page in fetch:
+            if page.number > TRY_MAX_PAGES:  # a try is a look, not an import
+                result.capped = True
+                fetch.close()
+                extra = len(page.records)
+                break
             if page.number == 1:
                 result.status, result.url = page.status, page.url
                 result.headers = redact_headers(dict(page.headers))
@@ -115,6 +126,9 @@ def webhook_try(
         result.error = str(error)
     if fetch is not None:
         result.stats = fetch.stats.as_dict()
+        if result.capped:  # count what was shown: the pages up to the cap
+            result.stats["pages"] = TRY_MAX_PAGES
+            result.stats["records"] -= extra
     return result
 
 

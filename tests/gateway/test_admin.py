@@ -99,3 +99,11 @@ def test_changelists_render(admin_client, webhook):
     for model in ("connection", "connectionrole", "webhook"):
         assert admin_client.get(f"/admin/gateway/{model}/").status_code == 200
         assert admin_client.get(f"/admin/gateway/{model}/add/").status_code == 200
+
+
+def test_try_reads_at_most_fifty_pages(admin_client, webhook, remote):
+    remote.records = [{"id": i, "name": f"item {i}"} for i in range(1, 5 * 60 + 1)]  # 60 pages
+    html = post_try(
+        admin_client, webhook, all_pages="on", template_values="{}", parameters="{}"
+    ).content.decode()
+    assert "50 page(s), 250 record(s)" in html and "has more pages" in html
