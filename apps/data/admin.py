@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, TextField
 from django.db.models.functions import Cast
 from django.utils.html import format_html
+from guardian.admin import GuardedModelAdminMixin
 
 from . import permissions, services
 from .admin_mixins import NamespacedAdmin
@@ -20,7 +21,9 @@ PREVIEW_CHARS = 120
 
 
 @admin.register(Namespace)
-class NamespaceAdmin(NamespacedAdmin, admin.ModelAdmin):
+class NamespaceAdmin(NamespacedAdmin, GuardedModelAdminMixin, admin.ModelAdmin):
+    """Namespaces, with guardian's "Object permissions" page: who may view or change."""
+
     list_display = ["name", "title", "data_type_count", "updated_at"]
     search_fields = ["name", "title"]
     namespace_lookup = "pk"

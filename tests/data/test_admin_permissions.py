@@ -69,3 +69,22 @@ def test_json_syntax_errors_say_where(client, admin_user, records):
         "/admin/data/record/add/", {"data_type": contact.pk, "data": '{"id": 1,\n "x": }'}
     )
     assert "Invalid JSON at line 2, column 7: Expecting value." in page.content.decode()
+
+
+def test_namespace_permissions_are_granted_in_the_admin(client, admin_user, make_user, records):
+    contact, _ = records
+    namespace = contact.namespace
+    bob = make_user("bob", is_staff=True)
+    client.force_login(admin_user)
+    change = client.get(f"/admin/data/namespace/{namespace.pk}/change/").content.decode()
+    assert f"/admin/data/namespace/{namespace.pk}/permissions/" in change  # the button
+    page = client.get(f"/admin/data/namespace/{namespace.pk}/permissions/user-manage/{bob.pk}/")
+    assert page.status_code == 200
+    granted = client.post(
+        f"/admin/data/namespace/{namespace.pk}/permissions/user-manage/{bob.pk}/",
+        {"permissions": ["view_namespace"]},
+    )
+    assert granted.status_code == 302
+    client.force_login(bob)
+    listing = client.get("/admin/data/record/").content.decode()
+    assert "crm-only" in listing and "hr-only" not in listing
