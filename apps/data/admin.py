@@ -21,7 +21,9 @@ PREVIEW_CHARS = 120
 
 
 @admin.register(Namespace)
-class NamespaceAdmin(NamespacedAdmin, GuardedModelAdminMixin, admin.ModelAdmin):
+class NamespaceAdmin(  # type: ignore[misc]  # guardian types change_form_template as str
+    NamespacedAdmin, GuardedModelAdminMixin, admin.ModelAdmin
+):
     """Namespaces, with guardian's "Object permissions" page: who may view or change."""
 
     list_display = ["name", "title", "data_type_count", "updated_at"]
