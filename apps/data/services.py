@@ -189,24 +189,17 @@ def records_save(
 def _upsert_batch(
     data_type: DataType, valid: dict[str, dict], result: SaveResult, source: str
 ) -> RecordsSaved:
-    event = RecordsSaved(data_type=data_type, source=source)
     with transaction.atomic():
-        previous = upsert.existing(data_type.pk, list(valid)) if data_type.primary_key else {}
-        to_write = []
-        for key, data in valid.items():
-            old = previous.get(key)
-            if old is None:
-                event.created.append((key, data))
-            elif old == data:
-                result.unchanged += 1
-                continue
-            else:
-                event.updated.append((key, data, old))
-            to_write.append((key, data))
-        if to_write:
-            upsert.upsert(data_type.pk, to_write)
-    result.created += len(event.created)
-    result.updated += len(event.updated)
+        outcome = upsert.write_batch(data_type.pk, valid)
+    event = RecordsSaved(
+        data_type=data_type,
+        source=source,
+        created=[(key, valid[key]) for key in outcome.created],
+        updated=[(key, valid[key], old) for key, old in outcome.updated],
+    )
+    result.created += len(outcome.created)
+    result.updated += len(outcome.updated)
+    result.unchanged += outcome.unchanged
     return event
 
 

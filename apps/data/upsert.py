@@ -1,8 +1,9 @@
 # ruff: noqa: S608  (table names are module constants, values are bound parameters)
 """Bulk reads and upserts of records, written for each database's fastest path.
 
-The records service calls two functions per batch: :func:`existing` (what is
-stored under these keys) and :func:`upsert` (write these rows). The ORM's
+The records service calls :func:`write_batch` once per batch: it stores the
+rows that are new or changed and says which were created, which changed (with
+their previous data, for observers) and how many were already as given. The ORM's
 ``bulk_create(update_conflicts=True)`` spent three quarters of a batch building
 model instances and SQL, so both go to the driver directly, on the connection
 Django uses, inside the caller's transaction:
@@ -17,6 +18,8 @@ Django uses, inside the caller's transaction:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, router
@@ -47,10 +50,17 @@ def existing(data_type_id: int, keys: list[str]) -> dict[str, Any]:
                 (data_type_id, keys),
             )
             return {key: json.loads(data) for key, data in cursor}
-    found = Record.objects.filter(data_type_id=data_type_id, key__in=keys).values_list(
-        "key", "data"
-    )
-    return dict(found)
+    # The keys as one JSON parameter: no limit on their number, no SQL built per batch.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            f'SELECT "key", "data" FROM {TABLE} WHERE data_type_id = ? '
+            'AND "key" IN (SELECT value FROM json_each(?))',
+            (data_type_id, json.dumps(keys)),
+        )
+        return {key: json.loads(data) for key, data in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 def upsert(data_type_id: int, rows: list[tuple[str, Any]]) -> None:
@@ -76,6 +86,19 @@ def upsert(data_type_id: int, rows: list[tuple[str, Any]]) -> None:
 COPY_THRESHOLD = 64
 
 
+def _stage(cursor, rows: Iterable[tuple[str, Any]]) -> None:
+    """COPY the rows into this connection's temporary staging table."""
+    cursor.execute(
+        f'CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ("key" text, "data" jsonb) '
+        "ON COMMIT DELETE ROWS"
+    )
+    # The caller's transaction may hold several batches: start empty.
+    cursor.execute(f"TRUNCATE {STAGE}")
+    with cursor.copy(f'COPY {STAGE} ("key", "data") FROM STDIN') as copy:
+        for key, data in rows:
+            copy.write_row((key, json.dumps(data)))
+
+
 def _upsert_postgresql(connection, data_type_id: int, rows: list[tuple[str, Any]]) -> None:
     import psycopg
 
@@ -90,15 +113,7 @@ def _upsert_postgresql(connection, data_type_id: int, rows: list[tuple[str, Any]
             )
         return
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ("key" text, "data" jsonb) '
-            "ON COMMIT DELETE ROWS"
-        )
-        # The caller's transaction may hold several batches: start empty.
-        cursor.execute(f"TRUNCATE {STAGE}")
-        with cursor.copy(f'COPY {STAGE} ("key", "data") FROM STDIN') as copy:
-            for key, data in rows:
-                copy.write_row((key, json.dumps(data)))
+        _stage(cursor, rows)
         cursor.execute(
             f'INSERT INTO {TABLE} (data_type_id, "key", "data", created_at, updated_at) '
             f'SELECT %s, "key", "data", %s, %s FROM {STAGE} '
@@ -106,3 +121,72 @@ def _upsert_postgresql(connection, data_type_id: int, rows: list[tuple[str, Any]
             '"data" = excluded."data", updated_at = excluded.updated_at',
             (data_type_id, timezone.now(), timezone.now()),
         )
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did: keys created, (key, previous data) changed, rows left alone."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[tuple[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def write_batch(data_type_id: int, rows: dict[str, Any]) -> BatchOutcome:
+    """Store ``rows`` (key → data) of one data type; unchanged rows are not written."""
+    connection = _connection()
+    if connection.vendor == "postgresql":
+        return _write_batch_postgresql(connection, data_type_id, rows)
+    outcome = BatchOutcome()
+    previous = existing(data_type_id, list(rows))
+    to_write = _changes(rows, previous, outcome, created_if_missing=True)
+    if to_write:
+        upsert(data_type_id, to_write)
+    return outcome
+
+
+def _changes(rows, previous, outcome: BatchOutcome, *, created_if_missing: bool) -> list:
+    """Sort rows against what is stored; return those to write."""
+    to_write = []
+    for key, data in rows.items():
+        old = previous.get(key)
+        if old is None:
+            if not created_if_missing:
+                continue
+            outcome.created.append(key)
+        elif old == data:
+            outcome.unchanged += 1
+            continue
+        else:
+            outcome.updated.append((key, old))
+        to_write.append((key, data))
+    return to_write
+
+
+def _write_batch_postgresql(connection, data_type_id: int, rows: dict[str, Any]) -> BatchOutcome:
+    """New keys first: INSERT … ON CONFLICT DO NOTHING RETURNING tells which rows were
+    new, so only the others are looked up and compared. An import of new records
+    (the common case) then costs one statement, not a lookup of every key too."""
+    import psycopg
+
+    outcome = BatchOutcome()
+    now = timezone.now()
+    with psycopg.Cursor(connection.connection) as cursor:
+        _stage(cursor, rows.items())
+        cursor.execute(
+            f'INSERT INTO {TABLE} (data_type_id, "key", "data", created_at, updated_at) '
+            f'SELECT %s, "key", "data", %s, %s FROM {STAGE} '
+            'ON CONFLICT (data_type_id, "key") DO NOTHING RETURNING "key"',
+            (data_type_id, now, now),
+        )
+        inserted = {key for (key,) in cursor.fetchall()}
+    outcome.created = [key for key in rows if key in inserted]
+    others = {key: data for key, data in rows.items() if key not in inserted}
+    if not others:
+        return outcome
+    previous = existing(data_type_id, list(others))
+    # A key deleted meanwhile is created again by the upsert below.
+    to_write = _changes(others, previous, outcome, created_if_missing=True)
+    if to_write:
+        _upsert_postgresql(connection, data_type_id, to_write)
+    return outcome
