@@ -135,8 +135,10 @@ class BatchOutcome:
 def write_batch(data_type_id: int, rows: dict[str, Any]) -> BatchOutcome:
     """Store ``rows`` (key → data) of one data type; unchanged rows are not written."""
     connection = _connection()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) >= COPY_THRESHOLD:
         return _write_batch_postgresql(connection, data_type_id, rows)
+    # SQLite, and small batches anywhere (a flow converting one changed record):
+    # look the keys up, then one prepared upsert of the new and changed rows.
     outcome = BatchOutcome()
     previous = existing(data_type_id, list(rows))
     to_write = _changes(rows, previous, outcome, created_if_missing=True)

@@ -75,11 +75,13 @@ def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
     """The records in the flow's scope, in primary-key order, after the saved cursor."""
     data_type = flow.source_data_type
     queryset = Record.objects.filter(data_type=data_type)
+    cursor = context.state.get("cursor", 0)
     if keys is not None and flow.scope == Flow.Scope.EVENT_SOURCE:
         queryset = queryset.filter(key__in=keys)
-    total = queryset.count() or 1
-    done = queryset.filter(pk__lte=context.state.get("cursor", 0)).count()
-    cursor = context.state.get("cursor", 0)
+        total = len(keys) or 1  # a lot fired by an observer: no count query needed
+    else:
+        total = queryset.count() or 1
+    done = queryset.filter(pk__lte=cursor).count() if cursor else 0
     while True:
         chunk = list(queryset.filter(pk__gt=cursor).order_by("pk")[:READ_CHUNK])
         if not chunk:
@@ -93,6 +95,8 @@ def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
         done += len(chunk)
         context.state["cursor"] = cursor
         context.progress(100.0 * done / total)
+        if len(chunk) < READ_CHUNK:  # that was the last chunk: spare the empty query
+            return
 
 
 def _tally(total: dict[str, int], result: SaveResult, context, where: str) -> None:
