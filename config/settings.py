@@ -225,7 +225,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     # Measured (FACTS.md): one shared folder for in and out, polling at 0.1 s.
     for folder in ("out", "processed", "control"):
@@ -237,6 +237,13 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
         "control_folder": str(BROKER_DIR / "control"),  # else ./control in the working dir
         "polling_interval": 0.1,
+    }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task whose worker died is delivered again after this many seconds (Redis'
+    # default is an hour). A redelivered task that is still running elsewhere
+    # finds its lock held (the runner's heartbeat) and is skipped.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(env("BROKER_VISIBILITY_TIMEOUT", "600") or 600)
     }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None

@@ -253,3 +253,26 @@ def test_finished_tasks_are_pruned_after_retention(settings, contact, convert_fl
     assert settings.CELERY_BEAT_SCHEDULE["prune-tasks"]["task"] == prune_tasks.name
     prune_tasks.run()
     assert list(Task.objects.values_list("pk", flat=True)) == [pending.pk]  # unfinished stay
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_run_keeps_its_lock(monkeypatch, namespace, algorithm):
+    """Past LOCK_SECONDS without progress reports, the lock still holds while the task runs."""
+    import threading
+    import time
+
+    from apps.workflows.engine import runner
+    from apps.workflows.services import algorithm_run
+
+    monkeypatch.setattr(runner, "LOCK_SECONDS", 1)
+    busy = algorithm("busy", "n = 0\nfor i in range(10 ** 9):\n    n += i\nreturn n",
+                     time_limit=2.5)  # fmt: skip
+    task = algorithm_run(algorithm=busy, arguments={})
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("status", task_run(task.pk)))
+    worker.start()
+    time.sleep(1.8)  # well past the 1 s lock
+    assert not _acquire(task.pk, "a second delivery")
+    worker.join(timeout=10)
+    assert outcome["status"] == Task.Status.FAILED  # the time limit ended it, as it should
+    assert "Time limit of 2.5 s exceeded" in Task.objects.get(pk=task.pk).executions.get().error

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -133,6 +135,36 @@ def transient(error: BaseException) -> bool:
     return True
 
 
+class Heartbeat(threading.Thread):
+    """Keeps a running task's lock alive, so that only a dead worker's lock expires.
+
+    Progress reports extend the lock too, but user code may run long without
+    reporting; without this, a second delivery of its message could take the
+    expired lock and run the task twice at once.
+    """
+
+    def __init__(self, task_id: int, token: str) -> None:
+        super().__init__(name=f"heartbeat-task-{task_id}", daemon=True)
+        self.task_id, self.token = task_id, token
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(LOCK_SECONDS / 4):
+                try:
+                    Task.objects.filter(pk=self.task_id, lock_owner=self.token).update(
+                        locked_until=timezone.now() + timedelta(seconds=LOCK_SECONDS)
+                    )
+                except Exception:  # the next beat may succeed; the task goes on regardless
+                    logger.warning("Heartbeat of task #%s failed", self.task_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
 def task_run(task_id: int, *, worker: str = "") -> str | None:
     """Run one attempt of a task if it is free to run; return its new status."""
     token = uuid.uuid4().hex
@@ -147,10 +179,15 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
     from .execute import execute_task
 
     status, fields, error_text = Task.Status.COMPLETED, {}, ""
+    heartbeat = Heartbeat(task.pk, token)
+    heartbeat.start()
     try:
         discard = bool(task.flow and task.flow.discard_events)
         with events_discarded(discard):
-            result = execute_task(task, context)
+            try:
+                result = execute_task(task, context)
+            finally:
+                heartbeat.stop()
         if context._run_again:
             raise RunAgain
         fields = {"result": result, "progress": 100.0}
