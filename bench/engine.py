@@ -80,95 +80,14 @@ def setup_django() -> None:
 
 
 def build(namespace_name: str, b_url: str, a_url: str | None, *, bulk: bool):
-    """Data types Contact → Customer, a converter, and an export to B (and an import from A)."""
+    """The A → B → C integration of the end-to-end test, in lots of 500."""
     from apps.data.models import Namespace
-    from apps.data.services import data_type_save
-    from apps.gateway.services import connection_save, webhook_save
-    from apps.workflows.models import Flow, Observer, Translator
-    from apps.workflows.services import element_save
-    from tests.workflows.conftest import CONTACT, CUSTOMER
+    from tests.workflows.integration import build_integration
 
-    ns = Namespace.objects.create(name=namespace_name)
-
-    def make(model, name, **fields):
-        return element_save(model=model, namespace=ns, name=name, **fields)
-
-    contact = data_type_save(namespace=ns, name="Contact", schema=CONTACT)
-    customer = data_type_save(namespace=ns, name="Customer", schema=CUSTOMER)
-    convert = make(
-        Translator,
-        "to_customer",
-        type="conversion",
-        style="mapping",
-        source_data_type=contact,
-        target_data_type=customer,
-        mapping={"id": "id", "full_name": "{{ first ~ ' ' ~ last }}", "email": "email"},
+    namespace = Namespace.objects.create(name=namespace_name)
+    return build_integration(
+        namespace, a_url=a_url, b_url=b_url, page_size=200, lot_size=500, bulk=bulk
     )
-    make(
-        Flow,
-        "convert",
-        event=make(Observer, "on_contact", kind="observer", data_type=contact),
-        translator=convert,
-        lot_size=500,
-    )
-    conn_b = connection_save(namespace=ns, name="b", base_url=b_url)
-    post = webhook_save(
-        namespace=ns, name="post", path="customers", method="POST", connection=conn_b
-    )
-    template = (
-        (
-            '[{% for r in records %}{"ref": {{ r.id }}, "name": {{ r.full_name | tojson }}}'
-            "{% if not loop.last %},{% endif %}{% endfor %}]"
-        )
-        if bulk
-        else '{"ref": {{ id }}, "name": {{ full_name | tojson }}}'
-    )
-    body = make(
-        Translator,
-        "body",
-        type="export",
-        style="template",
-        source_data_type=customer,
-        template=template,
-        bulk=bulk,
-    )
-    make(
-        Flow,
-        "export",
-        event=make(Observer, "on_customer", kind="observer", data_type=customer),
-        translator=body,
-        webhook=post,
-        lot_size=500,
-    )
-    if a_url:
-        from apps.workflows.models import Flow as F
-
-        conn_a = connection_save(namespace=ns, name="a", base_url=a_url)
-        get = webhook_save(
-            namespace=ns,
-            name="get",
-            path="contacts",
-            method="GET",
-            connection=conn_a,
-            records_path="data",
-            pagination={
-                "type": "page_number",
-                "page_param": "page",
-                "size_param": "per_page",
-                "size": 200,
-                "has_more_path": "more",
-            },
-        )
-        parse = make(
-            Translator,
-            "parse",
-            type="import",
-            style="mapping",
-            target_data_type=contact,
-            mapping={},
-        )
-        return make(F, "import", translator=parse, webhook=get)
-    return None
 
 
 def latency(saves: int) -> dict:

@@ -13,13 +13,11 @@ import time
 
 import pytest
 
-from apps.data.models import Record
-from apps.data.services import data_type_save
+from apps.data.models import DataType, Record
 from apps.gateway.models import Connection, Webhook
-from apps.gateway.services import connection_save, webhook_save
-from apps.workflows.models import Flow, Observer, Scheduler, Task, Translator
+from apps.workflows.models import Task
 from tests.workers import start_beat, stop_worker, wait_for
-from tests.workflows.conftest import CONTACT, CUSTOMER
+from tests.workflows.integration import build_integration
 from tests.workflows.systems import SystemA, SystemB
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -48,81 +46,10 @@ def beat(celery_worker_process):
     stop_worker(process)
 
 
-def build_integration(namespace, a_url, b_url, make):
-    contact = data_type_save(namespace=namespace, name="Contact", schema=CONTACT)
-    customer = data_type_save(namespace=namespace, name="Customer", schema=CUSTOMER)
-    # Process A: import, on a schedule.
-    conn_a = connection_save(namespace=namespace, name="system_a", base_url=a_url)
-    get_contacts = webhook_save(
-        namespace=namespace,
-        name="get_contacts",
-        path="contacts",
-        method="GET",
-        connection=conn_a,
-        records_path="data",
-        pagination={
-            "type": "page_number",
-            "page_param": "page",
-            "size_param": "per_page",
-            "size": 10,
-            "has_more_path": "more",
-        },
-    )
-    parse = make(
-        Translator,
-        "parse_contacts",
-        type="import",
-        style="mapping",
-        target_data_type=contact,
-        mapping={},
-    )
-    every = make(Scheduler, "every_two_seconds", kind="scheduler", expression="every 2s")
-    make(Flow, "import_contacts", event=every, translator=parse, webhook=get_contacts)
-    # Process B: convert, when a contact is created or changed.
-    convert = make(
-        Translator,
-        "contact_to_customer",
-        type="conversion",
-        style="mapping",
-        source_data_type=contact,
-        target_data_type=customer,
-        mapping={"id": "id", "full_name": "{{ first ~ ' ' ~ last }}", "email": "email"},
-    )
-    on_contact = make(Observer, "contact_changed", kind="observer", data_type=contact)
-    make(Flow, "convert_contacts", event=on_contact, translator=convert, lot_size=10)
-    # Process C: export, when a customer is created or changed.
-    conn_b = connection_save(namespace=namespace, name="system_b", base_url=b_url)
-    post_customer = webhook_save(
-        namespace=namespace,
-        name="post_customer",
-        path="customers",
-        method="POST",
-        connection=conn_b,
-    )
-    body = make(
-        Translator,
-        "customer_body",
-        type="export",
-        style="template",
-        source_data_type=customer,
-        template='{"name": {{ full_name | tojson }}, "email": {{ email | tojson }}, '
-        '"ref": {{ id }}}',
-    )
-    on_customer = make(Observer, "customer_changed", kind="observer", data_type=customer)
-    make(
-        Flow,
-        "export_customers",
-        event=on_customer,
-        translator=body,
-        webhook=post_customer,
-        lot_size=10,
-    )
-    return contact, customer
-
-
-def test_import_convert_export(namespace, make, systems, celery_worker_process, beat):
+def test_import_convert_export(namespace, systems, celery_worker_process, beat):
     a, b = systems
-    contact, customer = build_integration(namespace, a.url, b.url, make)
+    build_integration(namespace, a_url=a.url, b_url=b.url, schedule="every 2s")
+    contact, customer = (DataType.objects.get(name=n) for n in ("Contact", "Customer"))
     assert Connection.objects.count() == 2 and Webhook.objects.count() == 2
 
     wait_for(
