@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test browser lint bench clean
+.PHONY: install run test browser sandbox lint bench clean
 
 install: $(STAMP)
 
@@ -23,18 +23,29 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-run: install
+# User code runs in bubblewrap sandboxes (DESIGN §6). Without it the platform
+# still runs, with a weaker isolation that it announces at start.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's bubblewrap: the sandbox user code runs in"; \
+	    (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null)) \
+	    || echo "Could not install bubblewrap: user code will run with the weaker fallback isolation." >&2; \
+	  else echo "bubblewrap is missing (sudo apt-get install bubblewrap): user code will run with the weaker fallback isolation." >&2; fi; }
+
+run: install sandbox
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) -m config.runner
 
-test: install browser
+test: install sandbox browser
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy apps config
+	$(VENV)/bin/mypy apps config coderunner
 
 bench: install
 	$(PY) bench/records_upsert.py

@@ -28,8 +28,8 @@ import jmespath
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from apps.workflows.translation import compile_mapping  # noqa: E402
-from apps.workflows.translation.functions import JMESPATH_OPTIONS  # noqa: E402
+from coderunner.translation import compile_mapping  # noqa: E402
+from coderunner.translation.functions import JMESPATH_OPTIONS  # noqa: E402
 
 MAPPING = {
     "id": "id",

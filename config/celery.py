@@ -5,10 +5,28 @@ Workers on more machines only need the same DATABASE_URL and CELERY_BROKER_URL.
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("ipaas")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _prestart_runners(**kwargs) -> None:
+    """Warm code runners in the process that runs tasks (DESIGN §6)."""
+    from apps.runners.services import prestart
+
+    prestart()
+
+
+# A prefork child runs tasks; with the thread or solo pool, the worker process itself.
+signals.worker_process_init.connect(_prestart_runners, weak=False)
+
+
+@signals.worker_ready.connect(weak=False)
+def _prestart_in_worker(sender=None, **kwargs) -> None:
+    pool = getattr(getattr(sender, "pool", None), "__class__", type(None)).__module__
+    if "prefork" not in pool:
+        _prestart_runners()

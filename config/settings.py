@@ -44,7 +44,11 @@ def env_list(name: str, default: str) -> list[str]:
 PLATFORM_ENV = (env("PLATFORM_ENV", "development") or "development").lower()
 PRODUCTION = PLATFORM_ENV == "production"
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")) or "").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+if DATA_DIR.stat().st_uid == os.getuid():
+    # Keys and the SQLite database: for the platform's user only (user code runs as
+    # another user even where the runner sandbox is the weaker fallback).
+    DATA_DIR.chmod(0o700)
 
 
 def _persistent_secret(filename: str, make) -> str:
@@ -98,6 +102,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "guardian",
     "formtools",
+    "apps.runners",
     "apps.data",
     "apps.security",
     "apps.gateway",
@@ -316,3 +321,23 @@ GATEWAY_LOG_BODY_BYTES = int(env("GATEWAY_LOG_BODY_BYTES", "2048") or 2048)
 # (bench/fetch.py: about a fifth of the throughput of a fast paged import).
 GATEWAY_LOG_SUCCESS_BODIES = env_bool("GATEWAY_LOG_SUCCESS_BODIES", False)
 REQUEST_LOG_RETENTION_DAYS = int(env("REQUEST_LOG_RETENTION_DAYS", "30") or 30)
+
+# --- User code (DESIGN §6, coderunner/) ------------------------------------------
+# Every piece of user code runs in an isolated runner process: "auto" uses
+# bubblewrap where it runs and otherwise the weaker fallback (announced at start
+# and by the system check runners.W001; an error in production unless
+# RUNNER_ALLOW_WEAK_ISOLATION is set); "bwrap" or "fallback" choose.
+RUNNER_ISOLATION = env("RUNNER_ISOLATION", "auto") or "auto"
+RUNNER_ALLOW_WEAK_ISOLATION = env_bool("RUNNER_ALLOW_WEAK_ISOLATION", False)
+# Seconds of a run (or of a lot through a translator); an algorithm's own limit
+# may not exceed the maximum. Waiting for the platform's answers does not count.
+RUNNER_TIME_LIMIT_DEFAULT = float(env("RUNNER_TIME_LIMIT_DEFAULT", "10") or 10)
+RUNNER_TIME_LIMIT_MAX = float(env("RUNNER_TIME_LIMIT_MAX", "300") or 300)
+RUNNER_MEMORY_MB = int(env("RUNNER_MEMORY_MB", "256") or 256)  # address space per runner
+RUNNER_MAX_OUTPUT_MB = int(env("RUNNER_MAX_OUTPUT_MB", "16") or 16)  # one job's result
+# Records one api call may read or write (api.records(...).all/find/save, api.fetch).
+RUNNER_MAX_RECORDS_PER_CALL = int(env("RUNNER_MAX_RECORDS_PER_CALL", "10000") or 10000)
+RUNNER_SPARES = int(env("RUNNER_SPARES", "1") or 0)  # warm runners kept ready per process
+RUNNER_MAX_IDLE = int(env("RUNNER_MAX_IDLE", "4") or 0)  # idle runners kept per process
+# `{"sync": true}` and the admin's Run wait this long for the task, then answer 202.
+SYNC_WAIT_SECONDS = float(env("SYNC_WAIT_SECONDS", "5") or 5)

@@ -127,15 +127,17 @@ class Call:
         self.method = webhook.method
         self.url = _join(connection.base_url, path)
         self.params = {
-            **self._render_all(connection.parameters, f"parameter of connection {connection}"),
+            **self._render_all(connection.parameters, f"parameter of connection {connection}",
+                               connection.namespace_id),
             **self._render_all(webhook.parameters, f"parameter of webhook {webhook}"),
             **(parameters or {}),
-        }
+        }  # fmt: skip
         self.headers = {
-            **self._render_all(connection.headers, f"header of connection {connection}"),
+            **self._render_all(connection.headers, f"header of connection {connection}",
+                               connection.namespace_id),
             **self._render_all(webhook.headers, f"header of webhook {webhook}"),
             **(headers or {}),
-        }
+        }  # fmt: skip
         self.timeout = (connection.connect_timeout, connection.read_timeout)
         # A flow may override the connection's authorization.
         self.authorization = authorization or connection.authorization
@@ -149,11 +151,15 @@ class Call:
         self.retries = 0
         self.session = GuardedSession()
 
+    # Templates run in a runner of their element's namespace (the webhook's by default).
     def _render(self, text: str, what: str) -> str:
-        return render(text, self.values, what=what)
+        return render(text, self.values, what=what, namespace_id=self.webhook.namespace_id)
 
-    def _render_all(self, items: Mapping[str, Any], what: str) -> dict[str, Any]:
-        return render_values(items, self.values, what=what)
+    def _render_all(
+        self, items: Mapping[str, Any], what: str, namespace_id: int | None = None
+    ) -> dict[str, Any]:
+        namespace = namespace_id or self.webhook.namespace_id
+        return render_values(items, self.values, what=what, namespace_id=namespace)
 
     def body(self, body: Any) -> bytes | None:
         """The request body: JSON for objects and lists, else text; the template if None."""

@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.data.models import Namespace, NamespacedElement, unique_name_constraint
+from coderunner.translation.functions import ExpressionTooBig, compile_jmespath
 
 from .pagination import pagination_check
 
@@ -56,8 +57,8 @@ def relative_path_validator(value: str) -> None:
 
 def jmespath_validator(value: str) -> None:
     try:
-        jmespath.compile(value)
-    except jmespath.exceptions.JMESPathError as error:
+        compile_jmespath(value)  # bounded in size and nesting before it is parsed
+    except (jmespath.exceptions.JMESPathError, ExpressionTooBig) as error:
         raise ValidationError(
             "%(value)r is not a valid JMESPath expression: %(error)s",
             code="invalid_jmespath",
@@ -214,6 +215,17 @@ class Webhook(NamespacedElement):
     class Meta(NamespacedElement.Meta):
         verbose_name = "webhook"
         constraints = [_unique_name("webhook")]
+
+    def clean(self) -> None:
+        super().clean()
+        from .templating import check
+
+        # Templates beyond plain placeholders are compiled in a runner, never here.
+        problem = check(
+            self.body_template, what="the body template", namespace_id=self.namespace_id
+        )
+        if problem:
+            raise ValidationError({"body_template": problem})
 
 
 class ConnectionRole(NamespacedElement):

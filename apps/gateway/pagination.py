@@ -27,6 +27,8 @@ from urllib.parse import urljoin
 
 import jmespath
 
+from coderunner.translation.functions import ExpressionTooBig, compile_jmespath
+
 TEXT, PATH, POSITIVE, NATURAL = "text", "path", "positive", "natural"
 EXPECTED = {
     TEXT: "a non-empty string",
@@ -70,8 +72,8 @@ def _option_problem(name: str, kind: str, value: Any) -> str | None:
         ok = isinstance(value, str) and bool(value.strip())
     if ok and kind == PATH:
         try:
-            jmespath.compile(value)
-        except jmespath.exceptions.JMESPathError as error:
+            compile_jmespath(value)  # bounded in size and nesting before it is parsed
+        except (jmespath.exceptions.JMESPathError, ExpressionTooBig) as error:
             return f"'{name}': {value!r} is not a valid JMESPath expression ({error})."
     return None if ok else f"'{name}' must be {EXPECTED[kind]}, not {value!r}."
 

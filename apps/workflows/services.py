@@ -61,7 +61,9 @@ def records_import_enqueue(*, data_type, records: list, actor=None) -> Task:
 
 
 def flow_run(*, flow: Flow, actor=None, sync: bool = False) -> Task:
-    """Run a flow on demand (admin, API, CLI): in a worker, or here with ``sync``."""
+    """Run a flow on demand (admin, API, CLI): in a worker, or in this process with ``sync``
+    (the CLI's ``--sync``; user code still runs in runners). A sync run that fails and may
+    be retried (the flow's auto-retry) is left ``retrying`` for a worker, like any other."""
     if not flow.active:
         from django.core.exceptions import ValidationError
 
@@ -73,7 +75,7 @@ def flow_run(*, flow: Flow, actor=None, sync: bool = False) -> Task:
             flow=flow,
             owner=actor,
             description=f"Flow {flow} (on demand)",
-            max_attempts=1,
+            max_attempts=flow.max_attempts if flow.auto_retry else 1,
         )
         from .engine.runner import task_run
 
@@ -103,6 +105,28 @@ def algorithm_run(
     else:
         _enqueue(task)
     return task
+
+
+def task_wait(*, task: Task, timeout: float | None = None) -> Task:
+    """The task, refreshed once it has finished or ``timeout`` seconds have passed
+    (SYNC_WAIT_SECONDS): what ``{"sync": true}`` waits for, so that no web worker
+    is held longer than that. The task runs in a worker; a web process never runs it."""
+    import time
+
+    from django.conf import settings
+
+    wait = settings.SYNC_WAIT_SECONDS if timeout is None else timeout
+    deadline = time.monotonic() + wait
+    delay = 0.01
+    while True:
+        task.refresh_from_db()
+        if task.status not in Task.UNFINISHED:
+            return task
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return task
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.1)
 
 
 def task_retry(*, task: Task) -> Task:

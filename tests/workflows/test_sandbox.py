@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from apps.workflows.sandbox import SandboxError, compile_algorithm
+from coderunner.sandbox import SandboxError, compile_algorithm
 
 LIMIT = 0.5  # seconds, for the time-limit tests
 

@@ -7,14 +7,14 @@ import json
 import jmespath
 import pytest
 
-from apps.workflows.translation import (
+from coderunner.translation import (
     TranslationError,
     compile_mapping,
     compile_template,
     media_type,
     parse_body,
 )
-from apps.workflows.translation.functions import JMESPATH_OPTIONS
+from coderunner.translation.functions import JMESPATH_OPTIONS
 
 CONTACT = {
     "id": 7,

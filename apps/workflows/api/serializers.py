@@ -214,5 +214,8 @@ class RunInputSerializer(serializers.Serializer):
         required=False, default=dict, help_text="The algorithm's arguments."
     )
     sync = serializers.BooleanField(
-        required=False, default=False, help_text="Run here and answer with the finished task."
+        required=False,
+        default=False,
+        help_text="Wait for the task (at most SYNC_WAIT_SECONDS, 5 s by default): 200 with "
+        "the finished task, or 202 with the task to follow when it takes longer.",
     )

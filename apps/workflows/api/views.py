@@ -32,13 +32,20 @@ class AlgorithmViewSet(NamespacedViewSet):
         body = s.RunInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         task = services.algorithm_run(
-            algorithm=algorithm,
-            arguments=body.validated_data["input"],
-            actor=request.user,
-            sync=body.validated_data["sync"],
+            algorithm=algorithm, arguments=body.validated_data["input"], actor=request.user
         )
-        code = status.HTTP_200_OK if body.validated_data["sync"] else status.HTTP_202_ACCEPTED
-        return Response(s.TaskSerializer(task).data, status=code)
+        return _task_response(task, sync=body.validated_data["sync"])
+
+
+def _task_response(task: Task, *, sync: bool) -> Response:
+    """200 with the finished task when ``sync`` and it finished within SYNC_WAIT_SECONDS;
+    else 202 with the task to follow (``GET /api/v2/setup/task/<id>/``). The task runs in
+    a worker either way: a web worker is never held longer than that wait."""
+    if sync:
+        task = services.task_wait(task=task)
+    finished = task.status not in Task.UNFINISHED
+    code = status.HTTP_200_OK if sync and finished else status.HTTP_202_ACCEPTED
+    return Response(s.TaskSerializer(task).data, status=code)
 
 
 class TranslatorViewSet(NamespacedViewSet):
@@ -68,11 +75,10 @@ class FlowViewSet(NamespacedViewSet):
         self.require_change(flow.namespace)
         sync = bool(request.data.get("sync")) if isinstance(request.data, dict) else False
         try:
-            task = services.flow_run(flow=flow, actor=request.user, sync=sync)
+            task = services.flow_run(flow=flow, actor=request.user)
         except DjangoValidationError as error:
             raise as_drf_error(error) from None
-        code = status.HTTP_200_OK if sync else status.HTTP_202_ACCEPTED
-        return Response(s.TaskSerializer(task).data, status=code)
+        return _task_response(task, sync=sync)
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -50,18 +50,19 @@ def dispatch(
     if not observers:
         return 0
     from ..services import flow_enqueue
-    from .observers import fires
+    from .observers import firing
 
     enqueued = 0
     for observer in observers:
         flows = list(observer.flows.all())
         if not flows:
             continue
-        keys = []
+        items: list[tuple[str, dict, dict | None]] = []
         if observer.on_created:
-            keys += [key for key, data in created if fires(observer, data, None)]
+            items += [(key, data, None) for key, data in created]
         if observer.on_updated:
-            keys += [key for key, data, previous in updated if fires(observer, data, previous)]
+            items += updated
+        keys = firing(observer, items)
         for flow in flows:
             for start in range(0, len(keys), flow.lot_size):
                 flow_enqueue(

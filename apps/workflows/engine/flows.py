@@ -23,7 +23,7 @@ from apps.data.services import SaveResult, records_save
 
 from ..models import Flow, Translator
 from .conditions import all_hold
-from .translators import render_records, translate_record
+from .translators import render_bodies, translate_records
 
 if TYPE_CHECKING:
     from apps.gateway.models import Webhook
@@ -136,22 +136,12 @@ def _import(flow: Flow, context, keys) -> dict[str, Any]:
 
 
 def _translate_all(translator: Translator, records: list, context) -> list:
-    if translator.style == "python":
-        from .algorithms import run_algorithm
-
-        algorithm = translator.algorithm
-        if algorithm is None:
-            raise FlowError(
-                f"Translator {translator} is in python style but has no algorithm.",
-                code="incomplete_flow",
-            )
-        if "records" in algorithm.parameter_names:  # a parser that handles the whole page
-            return list(run_algorithm(algorithm, {"records": records}, context=context))
-    out = []
-    for record in records:
-        translated = translate_record(translator, record, context=context)
-        out.extend(translated if isinstance(translated, list) else [translated])
-    return out
+    if translator.style == "python" and translator.algorithm is None:
+        raise FlowError(
+            f"Translator {translator} is in python style but has no algorithm.",
+            code="incomplete_flow",
+        )
+    return translate_records(translator, records, context=context)
 
 
 def _convert(flow: Flow, context, keys) -> dict[str, Any]:
@@ -191,15 +181,21 @@ def _export(flow: Flow, context, keys) -> dict[str, Any]:
         if not chunk:
             continue
         lots = [chunk] if translator.bulk else [[record] for record in chunk]
-        for lot in lots:
-            data = [record.data for record in lot]
-            body = render_records(translator, data, context=context)[0]
-            if flow.before_submit_id:
-                from .algorithms import run_algorithm
+        # One runner job renders the chunk (and one more runs the before-submit code).
+        bodies = render_bodies(translator, [record.data for record in chunk], context=context)
+        if flow.before_submit_id:
+            from .algorithms import run_algorithm_many
 
-                body = run_algorithm(
-                    flow.before_submit, {"body": body, "records": data}, context=context
-                )
+            bodies = run_algorithm_many(
+                flow.before_submit,
+                [
+                    {"body": body, "records": [record.data for record in lot]}
+                    for body, lot in zip(bodies, lots, strict=True)
+                ],
+                context=context,
+            )
+        for lot, body in zip(lots, bodies, strict=True):
+            data = [record.data for record in lot]
             values = {**flow.template_values, **(data[0] if len(data) == 1 else {})}
             where = f"record {lot[0].key}" if len(lot) == 1 else f"{len(lot)} records"
             if flow.notify_request:
@@ -237,7 +233,7 @@ def _store_response(flow: Flow, response, context) -> None:
     translator = flow.response_translator
     if translator is None or not response.content:
         return
-    from ..translation import parse_body
+    from coderunner.translation import parse_body
 
     # The whole header: its charset tells how to decode the body.
     mime = response.headers.get("Content-Type") or translator.mime_type

@@ -1,15 +1,34 @@
 """Algorithms: user Python code with typed parameters, run in the sandbox."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from .base import NamespacedElement
 
 PARAMETER_TYPES = {"string", "integer", "number", "boolean", "object", "array", "any"}
+MIN_TIME_LIMIT = 0.1
+MAX_CODE_CHARS = 100_000
+
+
+def default_time_limit() -> float:
+    return settings.RUNNER_TIME_LIMIT_DEFAULT
+
+
+def validate_time_limit(value: float) -> None:
+    """Between 0.1 s and RUNNER_TIME_LIMIT_MAX (a setting, read when the value is checked)."""
+    if not isinstance(value, int | float) or not (
+        MIN_TIME_LIMIT <= value <= settings.RUNNER_TIME_LIMIT_MAX
+    ):
+        raise ValidationError(
+            f"A time limit is from {MIN_TIME_LIMIT:g} to {settings.RUNNER_TIME_LIMIT_MAX:g} "
+            "seconds (RUNNER_TIME_LIMIT_MAX).",
+            code="out_of_range",
+        )
 
 
 class Algorithm(NamespacedElement):
-    """A piece of user code (Cenit's algorithm), run under RestrictedPython.
+    """A piece of user code (Cenit's algorithm), run in an isolated runner process.
 
     The code is a function body: its parameters are local names, ``api`` gives
     access to records, webhooks, the task's state and notifications, and
@@ -26,7 +45,11 @@ class Algorithm(NamespacedElement):
     )
     code = models.TextField("code", help_text="The function body, in Python.")
     time_limit = models.FloatField(
-        "time limit (s)", default=30.0, help_text="A run taking longer is stopped."
+        "time limit (s)",
+        default=default_time_limit,
+        validators=[validate_time_limit],
+        help_text="A run taking longer is stopped (at most RUNNER_TIME_LIMIT_MAX seconds). "
+        "Time spent waiting for records or webhooks does not count.",
     )
 
     class Meta(NamespacedElement.Meta):
@@ -56,11 +79,13 @@ class Algorithm(NamespacedElement):
                 elif parameter["name"] in seen or parameter["name"] == "api":
                     errors["parameters"] = f"Parameter name {parameter['name']!r} is taken."
                 seen.add(parameter.get("name") if isinstance(parameter, dict) else None)
+        if len(self.code) > MAX_CODE_CHARS:
+            errors["code"] = f"The code is longer than {MAX_CODE_CHARS} characters."
         if not errors:
-            from ..engine.algorithms import compile_algorithm_of
+            from ..engine.algorithms import check_algorithm
 
             try:
-                compile_algorithm_of(self)
+                check_algorithm(self)  # compiled in a runner, never here
             except ValidationError as error:
                 errors["code"] = error.messages
         if errors:

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.data.models import DataType
+from apps.gateway.models import jmespath_validator
 
 from .algorithms import Algorithm
 from .base import NamespacedElement, optional_element
@@ -65,6 +66,7 @@ class Translator(NamespacedElement):
         "records path",
         max_length=200,
         blank=True,
+        validators=[jmespath_validator],
         help_text="Import: JMESPath to the records in a parsed body, when the webhook has none.",
     )
     algorithm = optional_element(
@@ -89,6 +91,6 @@ class Translator(NamespacedElement):
             raise ValidationError({"style": "Templates render export bodies: use type export."})
         if self.type in {self.Type.IMPORT, self.Type.CONVERSION} and not self.target_data_type_id:
             raise ValidationError({"target_data_type": f"A {self.type} translator stores records."})
-        from ..engine.translators import compile_translator
+        from ..engine.translators import check_translator
 
-        compile_translator(self)  # raises ValidationError naming the field and the problem
+        check_translator(self)  # raises ValidationError naming the field and the problem

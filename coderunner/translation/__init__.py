@@ -15,7 +15,7 @@ Every failure is a ``TranslationError`` with a stable ``code``.
 """
 
 from .errors import TranslationError
-from .mapping import MappedField, Mapping, compile_mapping
+from .mapping import MappedField, Mapping, compile_mapping, is_jinja, uses_jinja
 from .mime import MediaType, media_type
 from .parsing import parse_body
 from .templates import Template, compile_template
@@ -28,6 +28,8 @@ __all__ = [
     "TranslationError",
     "compile_mapping",
     "compile_template",
+    "is_jinja",
     "media_type",
     "parse_body",
+    "uses_jinja",
 ]

@@ -241,6 +241,10 @@ def guarded_type(*args: Any) -> type:
     if len(args) != 1:
         raise ForbiddenAccess("type() with three arguments (making a class) is not allowed.")
     kind = type(args[0])
+    if issubclass(kind, type):
+        # type(int) is ``type`` itself: with three arguments it makes classes whose
+        # dunder methods run where the host least expects them.
+        raise ForbiddenAccess("type() of a class is not available.")
     module = getattr(kind, "__module__", None) or ""
     if module not in _OPEN_TYPE_MODULES and module.lstrip("_").partition(".")[0] not in (
         ALLOWED_MODULES

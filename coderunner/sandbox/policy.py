@@ -300,7 +300,10 @@ class AlgorithmPolicy(RestrictingNodeTransformer):
             idle = ast.Assign(
                 targets=[ast.Name(self.gen_tmp_name(), ast.Store())], value=ast.Constant(None)
             )
-            node.body.insert(0, ast.fix_missing_locations(ast.copy_location(idle, node)))
+            # On the body's line, not the loop's: the time limit then always names the
+            # same line (the body), not the header one run and the body the next.
+            located = ast.copy_location(idle, node.body[0])
+            node.body.insert(0, ast.fix_missing_locations(located))
         return node
 
 

@@ -16,9 +16,10 @@ What the time limit cannot stop: one long call into C code, which runs no
 user line — ``sum(range(10**12))`` (refused by the range guard),
 ``list(range(10**10))``, ``list(itertools.repeat(0))``, a catastrophic
 regular expression, ``math.factorial(10**8)``, a huge ``decimal`` precision,
-``hashlib.pbkdf2_hmac`` with 10**12 iterations. Those need a process-level
-limit (the worker's own time limit) and are out of reach of an in-thread
-sandbox.
+``hashlib.pbkdf2_hmac`` with 10**12 iterations. Those are stopped by the
+process around this sandbox: the runner (``coderunner.server``) runs under OS
+limits of CPU time and memory, and the platform kills it at its wall-clock
+limit. This tracer is the first, friendlier layer: it names the user's line.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ MAX_MESSAGE_CHARS = 1000
 _RESULT_CHECK_EVERY = 1024
 
 
-class _Abort(BaseException):
-    """The time limit passed (or the run is over): unwinds the user's code, uncatchable there."""
+class Abort(BaseException):
+    """Unwinds the user's code, uncatchable there (user code cannot name BaseException)."""
+
+
+class _Abort(Abort):
+    """The time limit passed (or the run is over)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,37 @@ class RunResult:
     duration: float
 
 
+# The clocks of the runs under way in this thread, outermost first (a run may call
+# another through the api): ``paused()`` stops them all while the host answers a call.
+_running = threading.local()
+
+
+def _clocks() -> list[_Clock]:
+    clocks = getattr(_running, "clocks", None)
+    if clocks is None:
+        clocks = _running.clocks = []
+    return clocks
+
+
+def waited() -> float:
+    """Seconds this thread has spent in ``paused()`` blocks so far."""
+    return getattr(_running, "waited", 0.0)
+
+
+class paused:
+    """``with paused(): ...`` — time spent inside (waiting for the host) does not count
+    against the time limits of the runs under way."""
+
+    def __enter__(self) -> None:
+        self.started = time.monotonic()
+
+    def __exit__(self, *exc_info: object) -> None:
+        seconds = time.monotonic() - self.started
+        _running.waited = waited() + seconds
+        for clock in _clocks():
+            clock.extend(seconds)
+
+
 class _Clock:
     """The deadline of one run, and the trace functions that enforce it."""
 
@@ -66,11 +102,12 @@ class _Clock:
         self.expired = False
         self.finished = False
         self.line: int | None = None
-        deadline = self.deadline
+        # A one-item list, read by the tracer on every line: the cheapest mutable cell.
+        deadline = self._deadline = [self.deadline]
         monotonic = time.monotonic
 
         def trace_lines(frame, event, arg):
-            if event == "line" and monotonic() > deadline:
+            if event == "line" and monotonic() > deadline[0]:
                 self.expire(frame.f_lineno)
             return trace_lines
 
@@ -82,6 +119,10 @@ class _Clock:
         self.filename = filename
         self.trace_lines = trace_lines
         self.trace_calls = trace_calls
+
+    def extend(self, seconds: float) -> None:
+        self.deadline += seconds
+        self._deadline[0] = self.deadline
 
     def expire(self, line: int | None) -> None:
         if not self.expired:
@@ -140,9 +181,17 @@ class CompiledAlgorithm:
         return self.execute(arguments=arguments, api=api, time_limit=time_limit).value
 
     def execute(
-        self, *, arguments: dict[str, Any], api: Any = None, time_limit: float = 10.0
+        self,
+        *,
+        arguments: dict[str, Any],
+        api: Any = None,
+        time_limit: float = 10.0,
+        reported_limit: float | None = None,
     ) -> RunResult:
-        """Like :meth:`run`, with the printed text and the duration."""
+        """Like :meth:`run`, with the printed text and the duration.
+
+        ``reported_limit`` is the limit the timeout message names, when ``time_limit``
+        is what is left of a larger one (a lot of runs in one job)."""
         if not time_limit or time_limit <= 0:
             raise ValueError("time_limit must be a positive number of seconds")
         self._check_arguments(arguments)
@@ -159,6 +208,8 @@ class CompiledAlgorithm:
         function = FunctionType(self._code, namespace, self.name)
         started = time.monotonic()
         previous = sys.gettrace()
+        clocks = _clocks()
+        clocks.append(clock)
         try:
             try:
                 sys.settrace(clock.trace_calls)
@@ -167,12 +218,19 @@ class CompiledAlgorithm:
             finally:
                 sys.settrace(previous)
                 clock.finished = True
+                clocks.remove(clock)
         except _Abort as abort:
             raise self._error(
-                f"Time limit of {time_limit:g} s exceeded.", "timeout", abort, output, clock.line
+                f"Time limit of {reported_limit or time_limit:g} s exceeded.",
+                "timeout",
+                abort,
+                output,
+                clock.line,
             ) from None
         except SandboxViolation as violation:
             raise self._error(_describe(violation), violation.code, violation, output) from None
+        except MemoryError:
+            raise  # the process's memory limit: the runner answers it, and retires
         except Exception as error:
             raise self._error(_describe(error), "runtime", error, output) from None
         finally:

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import jmespath
 from jinja2 import TemplateSyntaxError, Undefined, nodes
 from jinja2.sandbox import SecurityError
 from jmespath import exceptions as jmespath_errors
@@ -38,7 +37,7 @@ from jmespath import exceptions as jmespath_errors
 from .environment import make_environment
 from .errors import TranslationError
 from .fastpath import compile_apply
-from .functions import FUNCTIONS, INTERPRETER
+from .functions import FUNCTIONS, INTERPRETER, ExpressionTooBig, compile_jmespath
 
 Evaluator = Callable[[dict], Any]
 
@@ -95,15 +94,35 @@ class Mapping:
         return TranslationError(f"The mapping failed: {error}", code="evaluation_error")
 
 
-def compile_mapping(mapping: dict[str, str], *, omit_none: bool = False) -> Mapping:
+def is_jinja(expression: Any) -> bool:
+    """Does this expression run Jinja2 (so in a runner process, not in the platform)?"""
+    if not isinstance(expression, str):
+        return False
+    text = expression.strip()
+    return not text.startswith("=") and ("{{" in text or "{%" in text)
+
+
+def uses_jinja(mapping: Any) -> bool:
+    """Does any field of the mapping run Jinja2? JMESPath-only mappings are data: the
+    platform applies them itself; the others go to a runner."""
+    return isinstance(mapping, dict) and any(is_jinja(value) for value in mapping.values())
+
+
+def compile_mapping(
+    mapping: dict[str, str], *, omit_none: bool = False, jinja: bool = True
+) -> Mapping:
     """Compile ``{target field: expression}`` once; ``omit_none`` leaves missing values out.
 
-    Raises TranslationError naming the target field and its expression.
+    Raises TranslationError naming the target field and its expression. With
+    ``jinja=False`` (the platform process) a Jinja2 field is a ValueError: those
+    are compiled and run in a runner only.
     """
     if not isinstance(mapping, dict):
         raise TranslationError(
             "A mapping is an object of target field → expression.", code="invalid_mapping"
         )
+    if not jinja and uses_jinja(mapping):
+        raise ValueError("This mapping has Jinja2 fields: apply it in a runner.")
     return Mapping(
         [_compile_field(target, expression) for target, expression in mapping.items()],
         omit_none=omit_none,
@@ -131,7 +150,7 @@ def _compile_field(target: Any, expression: Any) -> MappedField:
     try:
         if text.startswith("="):
             kind, evaluate, parsed = _constant(target, text[1:])
-        elif "{{" in text or "{%" in text:
+        elif is_jinja(text):
             kind, evaluate, parsed = _jinja(target, text)
         else:
             kind, evaluate, parsed = _jmespath(target, text)
@@ -166,7 +185,12 @@ def _deepcopied(value: Any, record: dict) -> Any:
 
 def _jmespath(target: str, text: str) -> tuple[str, Evaluator, Any]:
     try:
-        parsed = jmespath.compile(text).parsed
+        parsed = compile_jmespath(text).parsed
+    except ExpressionTooBig as error:
+        raise TranslationError(
+            f"{target}: the JMESPath expression is too big: {error}.",
+            code="invalid_expression", field=target, expression=text,
+        ) from None  # fmt: skip
     except jmespath_errors.JMESPathError as error:
         raise TranslationError(
             f"{target}: invalid JMESPath {text!r}: {_jmespath_message(error)}",

@@ -71,3 +71,44 @@ FAST_FUNCTIONS = {
     "upper": (1, _upper),
     "trim": (1, _trim),
 }
+
+
+# Bounds on a JMESPath expression, checked before it is parsed: the parser and
+# the interpreter recurse with the nesting, in the platform process.
+MAX_EXPRESSION_CHARS = 1000
+MAX_EXPRESSION_NESTING = 32
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def expression_too_big(text: str) -> str | None:
+    """Why ``text`` is too long or too deeply nested to be parsed, or None."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        return f"it is {len(text)} characters long, more than {MAX_EXPRESSION_CHARS}"
+    depth = deepest = 0
+    quote = None
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"`":
+            quote = char
+        elif char in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    if deepest > MAX_EXPRESSION_NESTING or text.count("!") > MAX_EXPRESSION_NESTING:
+        return f"it nests more than {MAX_EXPRESSION_NESTING} levels deep"
+    return None
+
+
+class ExpressionTooBig(Exception):
+    """A JMESPath expression past MAX_EXPRESSION_CHARS or MAX_EXPRESSION_NESTING."""
+
+
+def compile_jmespath(text: str):
+    """``jmespath.compile(text)`` within the bounds above; JMESPathError or ExpressionTooBig."""
+    reason = expression_too_big(text)
+    if reason:
+        raise ExpressionTooBig(reason)
+    return jmespath.compile(text)

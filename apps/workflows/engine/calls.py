@@ -1,0 +1,242 @@
+"""What an algorithm's ``api`` may ask the platform, answered here for the runner.
+
+Each call arrives as ``(op, args)`` with plain JSON values. A reference
+(``"Contact"``, ``"crm.Contact"``) is a string, taken once: it is checked
+against the algorithm's namespace — code reaches only its own namespace — and
+that same string is looked up. Sizes are bounded (RUNNER_MAX_RECORDS_PER_CALL).
+A refused call is a :class:`CallFailed` that the user's code sees as an
+exception named like the platform's error; a cancelled task ends the job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models.fields.json import KeyTransform
+
+from apps.data import services as data_services
+from apps.data.models import DataType, Record
+from coderunner.host import CallAbort, CallFailed
+
+from .references import UnknownReference, resolve, split
+
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+LEVELS = {"info", "notice", "warning", "error"}
+
+
+class AlgorithmCalls:
+    """The ``on_call`` of one algorithm job: ``calls(op, args) -> JSON value``."""
+
+    def __init__(self, algorithm, *, context, run_bound: Callable) -> None:
+        self.algorithm = algorithm
+        self.namespace = algorithm.namespace
+        self.context = context
+        self.bind = run_bound
+        self.limit = settings.RUNNER_MAX_RECORDS_PER_CALL
+        self._resolved: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, op: str, args: dict) -> Any:
+        handler = self.HANDLERS.get(op)
+        if handler is None:
+            raise CallFailed(f"api has no {op!r}.", code="no_api")
+        try:
+            return handler(self, **args)
+        except TypeError as error:  # wrong or missing arguments: the user's call
+            raise CallFailed(
+                f"api.{op}: {error}", kind="TypeError", code="invalid_argument"
+            ) from None
+        except (CallFailed, CallAbort):
+            raise
+        except UnknownReference as error:
+            raise CallFailed(str(error), kind="UnknownReference", code=error.code) from None
+        except ValidationError as error:
+            raise CallFailed(
+                "; ".join(error.messages), kind="ValidationError", code="invalid"
+            ) from None
+        except Exception as error:
+            from ..engine.runner import Cancelled
+
+            if isinstance(error, Cancelled):
+                raise CallAbort(error, code="cancelled") from None
+            if getattr(error, "code", None) is None and not hasattr(error, "status"):
+                raise  # the platform's own failure: it ends the job and shows in the log
+            raise CallFailed(
+                str(error),
+                kind=type(error).__name__,
+                code=str(getattr(error, "code", "api_error")),
+                status=getattr(error, "status", None),
+            ) from None
+
+    # References -----------------------------------------------------------
+
+    def _resolve(self, model, reference: Any):
+        if not isinstance(reference, str):
+            raise CallFailed("A reference is a string like 'Contact' or 'crm.Contact'.")
+        key = (model.__name__, reference)
+        if key not in self._resolved:
+            namespace, _ = split(reference, self.namespace)
+            if namespace != self.namespace.name:
+                raise UnknownReference(
+                    f"{reference!r}: algorithms reach only their own namespace "
+                    f"({self.namespace.name})."
+                )
+            self._resolved[key] = resolve(model, reference, default_namespace=self.namespace)
+        return self._resolved[key]
+
+    def _records(self, data_type: Any):
+        return Record.objects.filter(data_type=self._resolve(DataType, data_type))
+
+    def _bounded(self, limit: Any) -> int:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise CallFailed("limit is a whole number of records.", code="invalid_argument")
+        if limit > self.limit:
+            raise CallFailed(
+                f"limit {limit} is more than the {self.limit} records one call may read.",
+                code="invalid_argument",
+            )
+        return limit
+
+    # Records --------------------------------------------------------------
+
+    def records_get(self, *, data_type, key):
+        found = self._records(data_type).filter(key=str(key)).first()
+        return found.data if found else None
+
+    def records_all(self, *, data_type, limit=1000):
+        rows = self._records(data_type).order_by("pk")[: self._bounded(limit)]
+        return [row.data for row in rows]
+
+    def records_find(self, *, data_type, limit=1000, fields=None):
+        """Records whose fields equal the given values (``find(status="open")``); dotted
+        names reach nested fields. Equality only: no lookups, no regular expressions."""
+        queryset = self._records(data_type)
+        for index, (name, value) in enumerate((fields or {}).items()):
+            if not _FIELD.match(name):
+                raise CallFailed(
+                    f"find(): {name!r} is not a field name (find matches fields by equality; "
+                    "a dotted name reaches a nested field).",
+                    code="invalid_argument",
+                )
+            transform: Any = "data"
+            for part in name.split("."):
+                transform = KeyTransform(part, transform)
+            alias = f"_find_{index}"
+            queryset = queryset.alias(**{alias: transform}).filter(**{alias: value})
+        return [row.data for row in queryset.order_by("pk")[: self._bounded(limit)]]
+
+    def records_count(self, *, data_type):
+        return self._records(data_type).count()
+
+    def records_save(self, *, data_type, records):
+        items = records if isinstance(records, list) else [records]
+        if len(items) > self.limit:
+            raise CallFailed(
+                f"save(): {len(items)} records is more than the {self.limit} one call may write.",
+                code="invalid_argument",
+            )
+        result = data_services.records_save(
+            data_type=self._resolve(DataType, data_type),
+            records=items,
+            source=f"algorithm:{self.algorithm}",
+        )
+        return result.as_dict()
+
+    def records_delete(self, *, data_type, key):
+        deleted, _ = self._records(data_type).filter(key=str(key)).delete()
+        return bool(deleted)
+
+    # Webhooks -------------------------------------------------------------
+
+    def fetch(self, *, webhook, values=None, params=None, all_pages=True):
+        from apps.gateway.client import webhook_fetch
+        from apps.gateway.models import Webhook
+
+        fetched = webhook_fetch(
+            webhook=self._resolve(Webhook, webhook),
+            template_values=values,
+            parameters=params,
+            all_pages=bool(all_pages),
+        )
+        records: list = []
+        for page in fetched:
+            records.extend(page.records)
+            if len(records) > self.limit:
+                raise CallFailed(
+                    f"fetch(): more than {self.limit} records; fetch page by page "
+                    "(all_pages=False and the page in params).",
+                    code="too_many_records",
+                )
+        return records
+
+    def submit(self, *, webhook, body=None, values=None, params=None):
+        from apps.gateway.client import webhook_submit
+        from apps.gateway.models import Webhook
+
+        response = webhook_submit(
+            webhook=self._resolve(Webhook, webhook),
+            body=body,
+            template_values=values,
+            parameters=params,
+        )
+        try:
+            parsed = response.json()
+        except ValueError:
+            parsed = response.text
+        return {"status": response.status_code, "headers": dict(response.headers), "body": parsed}
+
+    # The rest -------------------------------------------------------------
+
+    def notify(self, *, message, level="info", attachment=None):
+        level = level if level in LEVELS else "info"
+        if self.context is not None:
+            self.context.notify(str(message), level=level, attachment=attachment)
+        else:
+            from ..services import notify
+
+            notify(
+                namespace=self.algorithm.namespace_id,
+                level=level,
+                message=str(message),
+                attachment=attachment,
+            )
+
+    def run(self, *, algorithm, arguments=None):
+        """Another algorithm of the namespace, for the runner to run in the same job."""
+        from ..models import Algorithm
+        from .algorithms import AlgorithmFailed
+
+        other = self._resolve(Algorithm, algorithm)
+        try:
+            bound = self.bind(other, arguments or {})
+        except AlgorithmFailed as error:
+            raise CallFailed(str(error), kind="AlgorithmFailed", code=error.code) from None
+        return {
+            "name": str(other),
+            "code": other.code,
+            "parameters": other.parameter_names,
+            "arguments": bound,
+        }
+
+    def task_progress(self, *, percent):
+        if self.context is not None:
+            if isinstance(percent, bool) or not isinstance(percent, int | float):
+                raise CallFailed("progress() takes a number from 0 to 100.")
+            self.context.progress(percent)
+
+    HANDLERS: dict[str, Callable[..., Any]] = {
+        "records.get": records_get,
+        "records.all": records_all,
+        "records.find": records_find,
+        "records.count": records_count,
+        "records.save": records_save,
+        "records.delete": records_delete,
+        "fetch": fetch,
+        "submit": submit,
+        "notify": notify,
+        "run": run,
+        "task.progress": task_progress,
+    }
