@@ -59,11 +59,16 @@ def pool() -> RunnerPool:
 
 
 def prestart() -> None:
-    """Start the spare runners in the background (worker and web processes at start)."""
-    try:
-        pool().prestart()
-    except Exception:  # a start-up nicety: the first job starts a runner anyway
-        logger.warning("Could not prestart code runners", exc_info=True)
+    """Start the spare runners in the background (worker and web processes at start):
+    nothing here delays the process's own start, not even finding how to isolate."""
+
+    def warm() -> None:
+        try:
+            pool().prestart()
+        except Exception:  # a start-up nicety: the first job starts a runner anyway
+            logger.warning("Could not prestart code runners", exc_info=True)
+
+    threading.Thread(target=warm, name="coderunner-prestart", daemon=True).start()
 
 
 def run_job(

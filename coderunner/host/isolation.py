@@ -30,9 +30,22 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../coderunner
 MOUNT_POINT = "/opt/coderunner"
+# ``python -I -S``: no environment, no user site, and no ``site`` module — so no
+# ``.pth`` files, among them the editable install's finder that would make the
+# platform's own packages importable. The libraries' folders are put on the path.
 BOOT = (
-    "import sys; sys.path.insert(0, {path!r}); from coderunner.server import main; main(sys.argv)"
+    "import sys; sys.path[:0] = [{path!r}, *{sites!r}]; "
+    "from coderunner.server import main; main(sys.argv)"
 )
+
+
+def _site_dirs() -> list[str]:
+    return [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]
+
+
+def boot(path: str) -> list[str]:
+    """The interpreter's arguments that start the runner with ``path`` holding ``coderunner``."""
+    return [_python(), "-I", "-S", "-c", BOOT.format(path=path, sites=_site_dirs())]
 
 
 @dataclass(frozen=True)
@@ -76,11 +89,10 @@ def _read_only_paths() -> list[str]:
         resolved = str(Path(prefix).resolve())
         if not any(resolved == p or resolved.startswith(p + "/") for p in paths):
             paths.append(resolved)
-    for entry in sys.path:
-        if entry.endswith("-packages") and os.path.isdir(entry):
-            resolved = str(Path(entry).resolve())
-            if not any(resolved == p or resolved.startswith(p + "/") for p in paths):
-                paths.append(resolved)
+    for entry in _site_dirs():
+        resolved = str(Path(entry).resolve())
+        if not any(resolved == p or resolved.startswith(p + "/") for p in paths):
+            paths.append(resolved)
     return paths
 
 
@@ -130,7 +142,7 @@ def bwrap_argv(config: dict, *, program: list[str] | None = None) -> list[str]:
     else:
         argv += ["--"]
     if program is None:
-        program = [_python(), "-I", "-c", BOOT.format(path=MOUNT_POINT), json.dumps(config)]
+        program = [*boot(MOUNT_POINT), json.dumps(config)]
     return [*argv, *program]
 
 
@@ -141,17 +153,33 @@ def fallback_command(config: dict) -> Command:
     path_dir = tempfile.mkdtemp(prefix="coderunner-path-")
     os.symlink(PACKAGE_DIR, os.path.join(path_dir, "coderunner"))
     os.chmod(path_dir, 0o755)  # noqa: S103 - readable by nobody, who runs the code
-    if os.geteuid() == 0:
+    # Dropping to nobody only works if nobody can read the interpreter and the libraries
+    # (a Python installed under /root cannot be read by anyone else).
+    drop = os.geteuid() == 0 and all(map(_readable_by_others, _read_only_paths()[1:]))
+    if drop:
         os.chown(scratch, 65534, 65534)
     config = {
         **config,
         "unshare_network": True,
-        "drop_to_nobody": True,
+        "drop_to_nobody": drop,
         "parent_death_signal": True,
         "parent_pid": os.getpid(),
     }
-    argv = [_python(), "-I", "-c", BOOT.format(path=path_dir), json.dumps(config)]
+    argv = [*boot(path_dir), json.dumps(config)]
     return Command(argv=argv, cwd=scratch, cleanup=[scratch, path_dir])
+
+
+def _readable_by_others(path: str) -> bool:
+    """Can a user other than the owner (and not in its group) reach and read ``path``?"""
+    current = Path(path).resolve()
+    for folder in [current, *current.parents]:
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            return False
+        if not mode & 0o001 or (folder == current and not mode & 0o004):
+            return False
+    return True
 
 
 def command(mode: str, config: dict) -> Command:

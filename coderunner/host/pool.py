@@ -49,6 +49,7 @@ class RunnerPool:
         self._executor: ThreadPoolExecutor | None = None
         self._pid = os.getpid()
         self.stats = {"started": 0, "killed": 0, "jobs": 0}
+        self._warned = False
         os.register_at_fork(after_in_child=self._after_fork)
 
     # Public -------------------------------------------------------------
@@ -126,8 +127,9 @@ class RunnerPool:
         runner.start()
         self.stats["started"] += 1
         missing = runner.info.get("missing")
-        if missing:
-            logger.warning("A code runner started without: %s", ", ".join(missing))
+        if missing and not self._warned:
+            self._warned = True  # once per process: the start-up warning says the rest
+            logger.warning("Code runners start without: %s", ", ".join(missing))
         return runner
 
     def _start_spare(self) -> None:

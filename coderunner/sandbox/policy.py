@@ -65,6 +65,7 @@ def compile_algorithm(source: str, *, name: str, parameters: list[str]) -> Compi
     except ValueError as error:  # e.g. a NUL byte in the source
         raise SandboxError(str(error), code="syntax") from None
 
+    loops = _loop_lines(tree)
     policy = AlgorithmPolicy(defined=_defined_names(tree) | set(parameters))
     tree = policy.visit(tree)
     if policy.problems:
@@ -97,8 +98,33 @@ def compile_algorithm(source: str, *, name: str, parameters: list[str]) -> Compi
         raise _syntax_error(error) from None
     entry_code = next(c for c in compiled.co_consts if isinstance(c, CodeType))
     return CompiledAlgorithm(
-        name=name, parameters=tuple(parameters), code=entry_code, filename=filename
+        name=name, parameters=tuple(parameters), code=entry_code, filename=filename, loops=loops
     )
+
+
+def _loop_lines(tree: ast.AST) -> dict[int, int]:
+    """Each line inside a loop → the line of the innermost loop around it.
+
+    A loop runs its header and its body lines in turn, so the line running when
+    the time limit passes differs from one run to the next: the timeout names
+    the loop instead, the same every time.
+    """
+    lines: dict[int, int] = {}
+
+    def visit(node: ast.AST, loop: int | None) -> None:
+        if isinstance(node, ast.While | ast.For | ast.AsyncFor):
+            loop = node.lineno
+        elif isinstance(node, ast.comprehension):
+            loop = getattr(node.target, "lineno", loop)
+        for child in ast.iter_child_nodes(node):
+            if loop is not None:
+                for line in range(getattr(child, "lineno", 0), getattr(child, "end_lineno", 0) + 1):
+                    if line:
+                        lines[line] = loop
+            visit(child, loop)
+
+    visit(tree, None)
+    return lines
 
 
 def _syntax_error(error: SyntaxError) -> SandboxError:

@@ -157,8 +157,15 @@ class CompiledAlgorithm:
     """
 
     def __init__(
-        self, *, name: str, parameters: tuple[str, ...], code: CodeType, filename: str
+        self,
+        *,
+        name: str,
+        parameters: tuple[str, ...],
+        code: CodeType,
+        filename: str,
+        loops: dict[int, int] | None = None,
     ) -> None:
+        self.loops = loops or {}
         self.name = name
         self.parameters = parameters
         self.filename = filename
@@ -225,7 +232,7 @@ class CompiledAlgorithm:
                 "timeout",
                 abort,
                 output,
-                clock.line,
+                self.loops.get(clock.line, clock.line) if clock.line else None,
             ) from None
         except SandboxViolation as violation:
             raise self._error(_describe(violation), violation.code, violation, output) from None

@@ -63,9 +63,10 @@ def _execute(algorithm, runs: list[dict], *, context, collect: bool = False) -> 
             on_call=calls,
         )
     except JobFailed as failed:
-        where = f"line {failed.line}: " if failed.line else ""
         error = AlgorithmFailed(
-            f"Algorithm {algorithm}, {where}{failed.message}", failed.code, output=failed.output
+            f"Algorithm {algorithm}{_where(failed)}{failed.message}",
+            failed.code,
+            output=failed.output,
         )
         if failed.cause:
             raise error from RemoteCause(str(failed.cause.get("code")), failed.cause.get("status"))
@@ -80,6 +81,10 @@ def _execute(algorithm, runs: list[dict], *, context, collect: bool = False) -> 
         if answer["task"].get("run_again"):
             context.run_again()
     return answer["values"]
+
+
+def _where(failed: JobFailed) -> str:
+    return f", line {failed.line}: " if failed.line else ": "
 
 
 def run_algorithm(algorithm, arguments: dict[str, Any], *, context=None) -> Any:
@@ -102,8 +107,9 @@ def run_algorithm_many(
     for item in values:
         if "error" in item:
             failed = JobFailed(item["error"])
-            where = f"line {failed.line}: " if failed.line else ""
-            results.append(AlgorithmFailed(f"Algorithm {algorithm}, {where}{failed.message}"))
+            results.append(
+                AlgorithmFailed(f"Algorithm {algorithm}{_where(failed)}{failed.message}")
+            )
         else:
             results.append(item.get("value"))
     return results

@@ -115,7 +115,7 @@ class AlgorithmCalls:
         names reach nested fields. Equality only: no lookups, no regular expressions."""
         queryset = self._records(data_type)
         for index, (name, value) in enumerate((fields or {}).items()):
-            if not _FIELD.match(name):
+            if not _FIELD.match(name) or "__" in name:  # no Django lookups (regex, contains...)
                 raise CallFailed(
                     f"find(): {name!r} is not a field name (find matches fields by equality; "
                     "a dotted name reaches a nested field).",
