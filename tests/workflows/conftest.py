@@ -74,3 +74,23 @@ def algorithm(make):
         return make(Algorithm, name, code=code, parameters=params, **fields)
 
     return build
+
+
+@pytest.fixture
+def adder(api, namespace):
+    """The algorithm crm.add(a, b=1), created through the API."""
+    response = api.post(
+        "/api/v2/setup/algorithm/",
+        {
+            "namespace": "crm",
+            "name": "add",
+            "code": "return a + b",
+            "parameters": [
+                {"name": "a", "type": "integer"},
+                {"name": "b", "type": "integer", "default": 1},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()

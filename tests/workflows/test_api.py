@@ -8,25 +8,6 @@ from django.core.management import CommandError, call_command
 from apps.workflows.models import Algorithm, Task
 
 
-@pytest.fixture
-def adder(api, namespace):
-    response = api.post(
-        "/api/v2/setup/algorithm/",
-        {
-            "namespace": "crm",
-            "name": "add",
-            "code": "return a + b",
-            "parameters": [
-                {"name": "a", "type": "integer"},
-                {"name": "b", "type": "integer", "default": 1},
-            ],
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
 def test_algorithm_errors_are_400_with_the_line(api, namespace):
     response = api.post(
         "/api/v2/setup/algorithm/",

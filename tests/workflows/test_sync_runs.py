@@ -13,25 +13,6 @@ from tests.workers import wait_for
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def adder(api, namespace):
-    response = api.post(
-        "/api/v2/setup/algorithm/",
-        {
-            "namespace": "crm",
-            "name": "add",
-            "code": "return a + b",
-            "parameters": [
-                {"name": "a", "type": "integer"},
-                {"name": "b", "type": "integer", "default": 1},
-            ],
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
 def run(api, algorithm, body):
     return api.post(f"/api/v2/setup/algorithm/{algorithm['id']}/run/", body, format="json")
 
