@@ -2,7 +2,7 @@
 
 ``bwrap`` mode (Debian's ``bubblewrap``): new network, PID, IPC, UTS and mount
 namespaces; the only files are read-only binds of ``/usr``, the interpreter's
-prefix, the virtualenv and this package, plus a small tmpfs as ``/tmp`` (the
+prefix, the virtualenv and this package, plus a small tmpfs as ``/scratch`` (the
 scratch directory) and a minimal ``/dev``; no environment; the process dies
 with its parent; as root, ``setpriv`` then drops to ``nobody`` with no
 capabilities (without root, bubblewrap maps the user into its own user
@@ -30,6 +30,9 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../coderunner
 MOUNT_POINT = "/opt/coderunner"
+# The runner's empty, writable folder: not /tmp, where a project (and so the
+# virtualenv that is bound read-only) may well live.
+SCRATCH = "/scratch"
 # ``python -I -S``: no environment, no user site, and no ``site`` module — so no
 # ``.pth`` files, among them the editable install's finder that would make the
 # platform's own packages importable. The libraries' folders are put on the path.
@@ -130,8 +133,8 @@ def bwrap_argv(config: dict, *, program: list[str] | None = None) -> list[str]:
     argv += [
         "--dev", "/dev",
         "--size", str(int(config.get("scratch_bytes", 16 << 20))), "--perms", "01777",
-        "--tmpfs", "/tmp", "--chdir", "/tmp",  # noqa: S108 - the sandbox's own tmpfs
-        "--clearenv", "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME", "/tmp",  # noqa: S108
+        "--tmpfs", SCRATCH, "--chdir", SCRATCH,
+        "--clearenv", "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME", SCRATCH,
     ]  # fmt: skip
     setpriv = shutil.which("setpriv")
     if root and setpriv:
