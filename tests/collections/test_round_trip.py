@@ -92,7 +92,7 @@ def test_export_empty_database_install_export_run(integration, namespace, tmp_pa
     # The integration works: contacts from A become customers posted to B, signed.
     call_command("run_flow", "crm.import_contacts", "--sync", stdout=StringIO())
     run_pending()
-    a, b = integration.a, integration.b
+    b = integration.b
     assert sorted(c["ref"] for c in b.received) == [1, 2, 3]
     assert {"name": "First2 Last2", "email": "c2@a.test", "ref": 2} in b.received
     assert set(b.authorizations) == {f"Bearer {SECRETS['crm.system_b_token.token']}"}
