@@ -114,6 +114,8 @@ def _run(document, *, user, secrets, activate, force, dry) -> Installed:
     with transaction.atomic():
         installer = _Installer(doc, user=user, secrets=dict(secrets or {}), activate=activate)
         plan = installer.run(force=force, dry=dry)
+        if installer.forbidden:
+            raise CollectionError(sorted(set(installer.forbidden)), code="forbidden")
         if installer.problems:
             raise CollectionError(sorted(set(installer.problems)))
         if dry:
@@ -133,6 +135,7 @@ class _Installer:
     def __init__(self, doc: dict, *, user, secrets: dict[str, Any], activate: bool) -> None:
         self.doc, self.user, self.given, self.activate = doc, user, secrets, activate
         self.problems: list[Problem] = []
+        self.forbidden: list[Problem] = []  # what the user may not do
         self.saved: dict[tuple[str, str], models.Model] = {}  # (table, ref) -> element
         self.namespaces: dict[str, Namespace | None] = {}
         self.collection: Collection | None = None
@@ -204,9 +207,10 @@ class _Installer:
                         permissions.grant(user, namespace, change=True)
                     self.created_namespaces.append(name)
             else:
-                self.problem(path, f"there is no namespace {name!r} and you may not create one")
+                message = f"there is no namespace {name!r} and you may not create one"
+                self.forbidden.append(Problem(path, message))
         elif user is not None and not permissions.can_change(user, namespace):
-            self.problem(path, f"you may not change namespace {name!r}")
+            self.forbidden.append(Problem(path, f"you may not change namespace {name!r}"))
             namespace = None
         self.namespaces[name] = namespace
         return namespace
@@ -331,11 +335,11 @@ class _Installer:
 
     def _removals(self, installed: Collection) -> list[Step]:
         rows = installed.members.values_list("kind", "object_id")
-        kept = {(table, element.pk) for (table, _), element in self.saved.items()}
+        held = {(table_of(kind), ref_of(item)) for kind, _, item in items(self.doc)}
         gone = {
             key: element
             for key, element in elements_of(rows).items()
-            if (table_of(BY_NAME[key[0]]), element.pk) not in kept
+            if (table_of(BY_NAME[key[0]]), reference_of(element)) not in held
         }
         others = (
             CollectionElement.objects.exclude(collection=installed)
@@ -356,7 +360,8 @@ class _Installer:
             return Step(KEEP, kind.name, ref, note=f"collection {other_collection} holds it too")
         user = self.user
         if user is not None and not permissions.can_change(user, element.namespace):
-            self.problem("$", f"removing {kind.label} {ref}: you may not change its namespace")
+            message = f"removing {kind.label} {ref}: you may not change its namespace"
+            self.forbidden.append(Problem("$", message))
             return Step(REMOVE, kind.name, ref)
         note = ""
         if kind.name == "data_type":
@@ -404,7 +409,7 @@ class _Installer:
         plan.collection_action = CREATE if installed is None else UPDATE if changes else UNCHANGED
         plan.collection_changes = changes if installed is not None else []
         plan.namespaces = list(self.created_namespaces)
-        if self.problems:
+        if self.problems or self.forbidden:
             return None
         if plan.collection_action != UNCHANGED:
             for key, value in wanted.items():
