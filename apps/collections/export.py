@@ -42,7 +42,7 @@ def element_document(kind: Kind, element: models.Model, secrets: dict[str, dict]
             "kind": kind.name,
             "element": reference(element),
             "field": field_name,
-            "description": str(model_field.help_text),
+            "description": str(getattr(model_field, "help_text", "")),
             "required": field_name not in kind.optional_secrets,
         }
         return name
@@ -60,7 +60,7 @@ def records_document(members: list[Member]) -> dict[str, list]:
     records = {}
     for member in members:
         if member.with_records:
-            rows = Record.objects.filter(data_type=member.element).values_list("key", "data")
+            rows = Record.objects.filter(data_type_id=member.element.pk).values_list("key", "data")
             records[member.reference] = [canonical(data) for _, data in sorted(rows)]
     return dict(sorted(records.items()))
 

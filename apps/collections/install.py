@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import semver
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -28,7 +28,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from apps.data import permissions
-from apps.data.models import Namespace, Record
+from apps.data.models import DataType, Namespace, Record
 from apps.data.services import records_save
 from apps.security.fields import EncryptedJSONField
 from apps.workflows.engine.dispatcher import events_discarded
@@ -39,6 +39,7 @@ from .kinds import (
     KINDS,
     Kind,
     canonical,
+    concrete_model,
     default_of,
     exported_value,
     field_shape,
@@ -225,9 +226,11 @@ class _Installer:
             return None
         existing = kind.objects.filter(namespace=namespace, name=item["name"]).first()
         if existing is None:
-            clash = kind.model._meta.concrete_model._default_manager.filter(
-                namespace=namespace, name=item["name"]
-            ).first()
+            clash = (
+                concrete_model(kind.model)
+                ._default_manager.filter(namespace=namespace, name=item["name"])
+                .first()
+            )
             if clash is not None:
                 self.problem(f"{path}.name", f"{ref} is installed already, as another kind")
                 return None
@@ -247,8 +250,8 @@ class _Installer:
         element = existing
         if action != UNCHANGED:
             element = self._save(kind, path, ref, namespace, item["name"], existing, values)
-            if element is None:
-                return None
+        if element is None:
+            return None  # its problems are reported
         self.saved[(table_of(kind), ref)] = element
         note = ""
         inactive = kind.activation and item.get(kind.activation, True) and not self.activate
@@ -384,7 +387,7 @@ class _Installer:
     def _records(self) -> list[RecordsStep]:
         steps = []
         for ref, records in self.doc.get("records", {}).items():
-            data_type = self.saved.get(("data.DataType", ref))
+            data_type = cast(DataType | None, self.saved.get(("data.DataType", ref)))
             if data_type is None:
                 continue
             with events_discarded():  # installing configuration is not a business event

@@ -139,8 +139,8 @@ BY_PLURAL = {kind.plural: kind for kind in KINDS}
 
 def kinds_of_model(model: type[models.Model]) -> list[Kind]:
     """The kinds stored in ``model``'s table (observers and schedulers share one)."""
-    concrete = model._meta.concrete_model
-    return [kind for kind in KINDS if kind.model._meta.concrete_model is concrete]
+    concrete = concrete_model(model)
+    return [kind for kind in KINDS if concrete_model(kind.model) is concrete]
 
 
 def kind_of(element: models.Model) -> Kind:
@@ -150,9 +150,13 @@ def kind_of(element: models.Model) -> Kind:
     raise ImproperlyConfigured(f"{type(element).__name__} is not an element a collection holds")
 
 
+def concrete_model(model: type[models.Model]) -> type[models.Model]:
+    return model._meta.concrete_model or model
+
+
 def table_of(kind: Kind) -> str:
     """Names are unique per table: an observer and a scheduler cannot share one."""
-    return kind.model._meta.concrete_model._meta.label
+    return concrete_model(kind.model)._meta.label
 
 
 def reference(element: models.Model) -> str:

@@ -40,7 +40,9 @@ def _bounds(model_field: models.Field) -> dict[str, Any]:
                 models.PositiveBigIntegerField)  # fmt: skip
     if isinstance(model_field, positive):
         bounds["minimum"] = 0
-    for validator in model_field._validators:  # those the model declares, not the backend's
+    for validator in getattr(
+        model_field, "_validators", []
+    ):  # those the model declares, not the backend's
         if isinstance(validator, MinValueValidator):
             bounds["minimum"] = validator.limit_value
         elif isinstance(validator, MaxValueValidator):
@@ -60,8 +62,9 @@ def field_schema(model_field: models.Field) -> dict[str, Any]:
         return {"title": SECRET_TITLE, "anyOf": [{"const": ""}, {"$ref": "#/$defs/secret"}]}
     if shape == "json":
         default = model_field.get_default()
-        json_type = {dict: "object", list: "array"}.get(type(default))
-        return {"type": json_type} if json_type else {}
+        if isinstance(default, dict):
+            return {"type": "object"}
+        return {"type": "array"} if isinstance(default, list) else {}
     schema: dict[str, Any] = {"type": [shape, *nullable] if nullable else shape}
     if shape == "datetime":
         schema = {"type": ["string", *nullable], "format": "date-time"}

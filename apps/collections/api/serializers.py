@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from apps.data import permissions
@@ -66,11 +68,11 @@ class CollectionSerializer(serializers.ModelSerializer):
             cache[collection.pk] = collection_contents(collection)
         return cache[collection.pk]
 
-    def get_elements(self, collection: Collection) -> list[dict]:
+    def get_elements(self, collection: Collection) -> Any:
         return MemberSerializer(self._contents(collection), many=True).data
 
     def get_namespaces(self, collection: Collection) -> list[str]:
-        return sorted({m.element.namespace.name for m in self._contents(collection)})
+        return sorted({m.reference.split(".")[0] for m in self._contents(collection)})
 
 
 class AddSerializer(serializers.Serializer):
