@@ -131,3 +131,25 @@ def test_users_see_export_and_install_only_where_their_namespaces_allow(
     assert as_viewer.get(URL).json()["results"] == []
     grant(viewer, other)
     assert len(as_viewer.get(URL).json()["results"]) == 1
+
+
+def test_a_user_who_may_create_namespaces_installs_into_new_ones(api_as, make_user, db):
+    from django.contrib.auth.models import Permission
+
+    from apps.data import permissions
+
+    user = make_user("builder")
+    user.user_permissions.add(Permission.objects.get(codename="add_namespace"))
+    document = {
+        "format": "collection/1",
+        "name": "shop_orders",
+        "version": "1.0.0",
+        "data_types": [{"namespace": "shop", "name": "Order", "schema": {"type": "object"}}],
+    }
+    client = api_as(user)
+    installed = client.post(f"{URL}install/", {"document": document}, format="json")
+    assert installed.status_code == 201, installed.content
+    assert installed.json()["plan"]["namespaces"] == ["shop"]
+    assert permissions.can_change(user, Namespace.objects.get(name="shop"))
+    listed = client.get(URL).json()["results"]
+    assert [(c["name"], c["namespaces"]) for c in listed] == [("shop_orders", ["shop"])]

@@ -219,3 +219,37 @@ def test_schedulers_and_observers_arrive_inactive_unless_activated(document):
     assert Event.objects.filter(active=True).count() == 3
     scheduler.refresh_from_db()
     assert scheduler.periodic_task.enabled
+
+
+def test_an_element_another_collection_holds_is_kept_and_one_still_used_is_not_removed(
+    document,
+):
+    from apps.collections.services import collection_add, collection_save
+
+    collection_install(document, secrets=SECRETS)
+    shared = collection_save(name="shared")
+    collection_add(collection=shared, elements=[Algorithm.objects.get(name="describe")])
+    newer = copy.deepcopy(document)
+    newer["version"] = "1.1.0"
+    del newer["algorithms"][index(newer, "algorithms", "describe")]
+    plan = collection_install(newer).plan
+    assert [s.line() for s in plan.steps if s.action == "keep"] == [
+        "keep algorithm crm.describe (collection shared holds it too)"
+    ]
+    assert Algorithm.objects.filter(name="describe").exists()
+
+    # A flow made outside the collection uses its translator: removing it is refused.
+    from apps.workflows.services import element_save
+
+    element_save(
+        model=Flow, namespace=Namespace.objects.get(name="crm"), name="mine",
+        translator=Translator.objects.get(name="contact_to_customer"),
+    )  # fmt: skip
+    newest = copy.deepcopy(newer)
+    newest["version"] = "1.2.0"
+    del newest["flows"][index(newest, "flows", "convert_contacts")]
+    del newest["translators"][index(newest, "translators", "contact_to_customer")]
+    assert refused(newest) == [
+        "$: 1.2.0 no longer holds translator crm.contact_to_customer, which cannot be removed: "
+        "crm.mine still use(s) it"
+    ]
