@@ -24,7 +24,8 @@ from apps.data import permissions
 from . import export
 from .install import Installed, collection_install, collection_plan
 from .kinds import kind_of, reference
-from .models import Collection, CollectionElement
+from .membership import members_write
+from .models import Collection
 from .selectors import Member, closure, collection_contents, elements_of, key_of, may
 
 __all__ = [
@@ -107,34 +108,13 @@ def collection_save(
 def _record(
     collection: Collection, members: dict, chosen_keys: set, with_records: set, *, exact=False
 ) -> Added:
-    """Add membership rows for ``members``; say which are new, asked for or pulled in.
-
-    Rows there already keep their flags, or (``exact``) take exactly the given ones.
-    """
-    rows = {(r.kind, r.object_id): r for r in collection.members.all()}
+    """Write the membership rows of ``members``; say which are new: asked for or pulled in."""
+    wanted = {key: (key in chosen_keys, key in with_records) for key in members}
+    new = members_write(collection, wanted, exact=exact)
     result = Added(collection)
-    new_rows = []
     for key, member in sorted(members.items(), key=lambda kv: (kv[0][0], kv[1].reference)):
-        chosen, records = key in chosen_keys, key in with_records
-        row = rows.get(key)
-        if row is None:
-            new_rows.append(
-                CollectionElement(
-                    collection=collection,
-                    kind=key[0],
-                    object_id=key[1],
-                    chosen=chosen,
-                    with_records=records,
-                )
-            )
-            (result.added if chosen else result.pulled_in).append(member)
-        else:
-            if not exact:
-                chosen, records = row.chosen or chosen, row.with_records or records
-            if (row.chosen, row.with_records) != (chosen, records):
-                row.chosen, row.with_records = chosen, records
-                row.save(update_fields=["chosen", "with_records"])
-    CollectionElement.objects.bulk_create(new_rows)
+        if key in new:
+            (result.added if key in chosen_keys else result.pulled_in).append(member)
     return result
 
 
@@ -203,8 +183,6 @@ def collection_build(
         if (r.kind, r.object_id) not in members
     ]
     gone = elements_of(rows)
-    for kind_name, pk in rows:
-        collection.members.filter(kind=kind_name, object_id=pk).delete()
     records = {key_of(e) for e in with_records}
     result = _record(collection, members, {key_of(e) for e in chosen}, records, exact=True)
     result.dropped = sorted(f"{k} {reference(e)}" for (k, _), e in gone.items())
