@@ -47,6 +47,7 @@ class ConfirmForm(forms.Form):
     """The uploaded document (placeholders only: it holds no secret) and the secret values."""
 
     document = forms.CharField(widget=forms.HiddenInput)
+    plan = forms.CharField(widget=forms.HiddenInput)  # the fingerprint of the plan shown
     activate = forms.BooleanField(required=False, widget=forms.HiddenInput)
     force = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -93,7 +94,8 @@ def install_view(model_admin, request):
             context["problems"] = error.problems
         else:
             text = document.decode() if isinstance(document, bytes) else document
-            form = ConfirmForm(initial={"document": text, **options}, plan=plan)
+            initial = {"document": text, "plan": plan.fingerprint, **options}
+            form = ConfirmForm(initial=initial, plan=plan)
             return _plan_page(request, context, plan, form)
     return TemplateResponse(
         request, "admin/collections/collection/install.html", {**context, "upload": upload}
@@ -114,6 +116,12 @@ def _confirm(model_admin, request, context):
         upload = UploadForm()
         context = {**context, "problems": error.problems, "upload": upload}
         return TemplateResponse(request, "admin/collections/collection/install.html", context)
+    if request.POST.get("plan") != plan.fingerprint:
+        # The installation changed since the plan was shown: show the plan as it is now.
+        data = {**request.POST.dict(), "plan": plan.fingerprint}
+        form = ConfirmForm(initial=data, plan=plan)
+        changed = {**context, "changed": True}
+        return _plan_page(request, changed, plan, form)
     form = ConfirmForm(request.POST, plan=plan)
     if not form.is_valid():
         return _plan_page(request, context, plan, form)

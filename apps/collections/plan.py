@@ -7,6 +7,8 @@ install (the same run, committed) cannot disagree.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -112,6 +114,12 @@ class Plan:
             "secrets": [asdict(secret) for secret in self.secrets],
             "missing_secrets": self.missing_secrets,
         }
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the plan does: shown once, checked again before installing."""
+        text = json.dumps(self.as_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def lines(self) -> list[str]:
         """The plan as a person reads it (the CLI prints these, the admin shows them)."""

@@ -67,3 +67,25 @@ def test_a_damaged_upload_lists_its_problems(client, admin_user, db):
     text = client.post(f"{BASE}install/", {"document": upload}).content.decode()
     assert "<code>$.flows[0]</code>: &#x27;namespace&#x27; is a required property" in text
     assert not Namespace.objects.exists()
+
+
+def test_an_installation_that_changed_since_the_plan_shows_the_new_plan(
+    client, admin_user, integration, namespace
+):
+    data = collection_export(collection=bundle(namespace))
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("crm.json", data)
+    page = client.post(f"{BASE}install/", {"document": upload})
+    shown = page.context["form"].initial
+    flow = Flow.objects.get(name="convert_contacts")
+    flow.lot_size = 99  # meanwhile, someone edits an element the plan said was unchanged
+    flow.save()
+    again = client.post(f"{BASE}install/", {**shown})
+    assert again.status_code == 200
+    text = again.content.decode()
+    assert 'id="plan-changed"' in text
+    assert "<td>crm.convert_contacts</td><td>lot_size</td>" in text
+    assert Flow.objects.get(pk=flow.pk).lot_size == 99  # nothing installed
+    confirmed = client.post(f"{BASE}install/", {**again.context["form"].initial})
+    assert confirmed.status_code == 302
+    assert Flow.objects.get(pk=flow.pk).lot_size == 10
