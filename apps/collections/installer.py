@@ -46,6 +46,7 @@ from .selectors import elements_of
 # In a dry run a missing secret is listed in the plan, and this stands in for it
 # so that the element validates as it will with the real value.
 STAND_IN = "(secret to be given)"
+NO_KEY = "{} has no primary key: its records would be stored again by every install"
 _KEEP = object()
 _DEPENDENCY_FAILED = object()
 
@@ -316,6 +317,9 @@ class Installer:
         for ref, records in self.doc.get("records", {}).items():
             data_type = cast(DataType | None, self.saved.get(("data.DataType", ref)))
             if data_type is None:
+                continue
+            if not data_type.primary_key:
+                self.problem(json_path(["records", ref]), NO_KEY.format(data_type))
                 continue
             with events_discarded():  # installing configuration is not a business event
                 result = records_save(data_type=data_type, records=records, source="collection")

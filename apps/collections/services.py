@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from apps.data import permissions
 
 from . import export
 from .install import Installed, collection_install, collection_plan
+from .installer import NO_KEY
 from .kinds import kind_of, reference
 from .membership import members_write
 from .models import Collection
@@ -82,6 +83,12 @@ def _require(user, collection: Collection | None, elements: Iterable[models.Mode
             )
 
 
+def _require_keys(data_types: Iterable[models.Model]) -> None:
+    for data_type in data_types:
+        if not getattr(data_type, "primary_key", ""):
+            raise ValidationError(NO_KEY.format(data_type), code="no_primary_key")
+
+
 def collection_save(
     *,
     name: str,
@@ -132,6 +139,7 @@ def collection_add(
     for element in chosen:
         kind_of(element)  # only elements a collection can hold
     _require(user, collection, chosen)
+    _require_keys(with_records)
     members = closure(chosen)
     _require(user, None, [m.element for m in members.values()])
     return _record(
@@ -175,6 +183,7 @@ def collection_build(
     )  # fmt: skip
     chosen = [*elements, *with_records]
     _require(user, None, chosen)
+    _require_keys(with_records)
     members = closure(chosen)
     _require(user, None, [m.element for m in members.values()])
     rows = [

@@ -140,3 +140,15 @@ def test_versions_are_semantic(db, version):
 def test_the_schema_command_prints_what_the_repo_holds(capsys):
     call_command("collection_schema")
     assert capsys.readouterr().out == SCHEMA_FILE.read_text()
+
+
+def test_records_without_a_primary_key_do_not_travel(namespace):
+    from apps.data.services import data_type_save
+
+    keyless = data_type_save(
+        namespace=namespace, name="Log", schema={"type": "object"}, primary_key=""
+    )
+    collection = collection_save(name="logs")
+    with pytest.raises(ValidationError, match=r"crm\.Log has no primary key"):
+        collection_add(collection=collection, elements=[], with_records=[keyless])
+    assert not collection.members.exists()
