@@ -52,6 +52,10 @@ class CollectionAdmin(admin.ModelAdmin):
     change_list_template = "admin/collections/collection/change_list.html"
     change_form_template = "admin/collections/collection/change_form.html"
 
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["widgets"] = {"authors": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        return super().get_form(request, obj, **kwargs)
+
     def get_queryset(self, request):
         return collections_for(request.user).annotate(element_count=Count("members"))
 

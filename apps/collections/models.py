@@ -34,7 +34,7 @@ def semantic_version_validator(value: str) -> None:
 def authors_validator(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(a, str) and a for a in value):
         raise ValidationError(
-            'A list of names, e.g. ["Ann Smith <ann@example.com>"].', code="invalid_authors"
+            'A list of names, e.g. ["Ann Smith (ann@example.com)"].', code="invalid_authors"
         )
 
 
@@ -69,7 +69,7 @@ class Collection(models.Model):
         default=list,
         blank=True,
         validators=[authors_validator],
-        help_text='Who made it, e.g. ["Ann Smith <ann@example.com>"].',
+        help_text='Who made it, as a JSON list, e.g. ["Ann Smith (ann@example.com)"].',
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
