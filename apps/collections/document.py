@@ -69,6 +69,8 @@ def load(document: bytes | str | dict) -> dict[str, Any]:
         except json.JSONDecodeError as error:
             where = f"line {error.lineno}, column {error.colno}"
             raise CollectionError([Problem("$", f"not JSON: {error.msg} at {where}")]) from None
+        except RecursionError:
+            raise CollectionError([Problem("$", "the JSON is nested too deeply")]) from None
     if not isinstance(document, dict):
         raise CollectionError([Problem("$", "a collection document is a JSON object")])
     return document

@@ -41,7 +41,7 @@ from .kinds import reference as reference_of
 from .membership import members_write
 from .models import Collection, CollectionElement
 from .plan import CREATE, KEEP, REMOVE, UNCHANGED, UPDATE, Plan, RecordsStep, Secret, Step
-from .selectors import elements_of
+from .selectors import elements_of, may
 
 # In a dry run a missing secret is listed in the plan, and this stands in for it
 # so that the element validates as it will with the real value.
@@ -93,6 +93,12 @@ class Installer:
                 ],
                 code="older_version",
             )
+        user = self.user
+        if installed and user is not None and not may(user, installed, permissions.CHANGE):
+            message = (
+                f"collection {installed.name} is installed and holds elements you may not change"
+            )
+            raise CollectionError([Problem("$.name", message)], code="forbidden")
         plan = Plan(
             collection=doc["name"],
             version=version,

@@ -104,6 +104,15 @@ def test_users_see_export_and_install_only_where_their_namespaces_allow(
     before = row_counts()
     refused = as_viewer.post(f"{URL}install/", {"document": document}, format="json")
     assert refused.status_code == 403
+    assert refused.json()["errors"] == [
+        {
+            "path": "$.name",
+            "message": "collection crm_sync is installed and holds elements you may not change",
+        }
+    ]
+    document["name"] = "crm_copy"  # another name: the namespace itself is the obstacle
+    refused = as_viewer.post(f"{URL}install/", {"document": document}, format="json")
+    assert refused.status_code == 403
     assert refused.json()["errors"][0] == {
         "path": "$.authorization_providers[0].namespace",
         "message": "you may not change namespace 'crm'",
