@@ -15,8 +15,8 @@ from typing import Any, cast
 
 import semver
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db import IntegrityError, models, router, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 
 from apps.data import permissions
 from apps.data.models import DataType, Namespace, Record
@@ -34,6 +34,8 @@ from .kinds import (
     default_of,
     exported_value,
     field_shape,
+    kind_of,
+    kinds_of_model,
     table_of,
     target_kinds,
 )
@@ -304,16 +306,28 @@ class Installer:
         if kind.name == "data_type":
             count = Record.objects.filter(data_type=element).count()
             note = f"with its {count} record(s)" if count else ""
+        why = f"{self.doc['version']} no longer holds {kind.label} {ref}, which cannot be removed"
+        collector = Collector(using=router.db_for_write(type(element)))
         try:
-            with transaction.atomic():
-                element.delete()
+            collector.collect([element])
         except (ProtectedError, RestrictedError) as error:
             users = ", ".join(sorted(str(o) for o in error.args[1]))[:300]  # the objects
-            self.problem(
-                "$",
-                f"{self.doc['version']} no longer holds {kind.label} {ref}, which cannot be "
-                f"removed: {users} still use(s) it",
-            )
+            self.problem("$", f"{why}: {users} still use(s) it")
+            return Step(REMOVE, kind.name, ref, note=note)
+        # A cascade would take elements the collection does not hold (an observer someone
+        # made on a data type it drops): refuse rather than delete them unasked.
+        victims = sorted(
+            f"{kind_of(other).name} {reference_of(other)}"
+            for model, instances in collector.data.items()
+            if kinds_of_model(model)
+            for other in instances
+            if other.pk != element.pk or concrete_model(model) is not concrete_model(kind.model)
+        )
+        if victims:
+            self.problem("$", f"{why}: removing it would also delete {', '.join(victims)}")
+            return Step(REMOVE, kind.name, ref, note=note)
+        with transaction.atomic():
+            element.delete()
         return Step(REMOVE, kind.name, ref, note=note)
 
     # --- records and the collection itself ----------------------------------------
@@ -360,7 +374,12 @@ class Installer:
                 for field_name, messages in _messages(error).items():
                     self.problems += [Problem(f"$.{field_name}", m) for m in messages]
                 return None
-            collection.save()
+            try:
+                with transaction.atomic():
+                    collection.save()
+            except IntegrityError:  # installed at the same moment by someone else
+                self.problem("$.name", f"{collection.name} was installed meanwhile; try again")
+                return None
         self._members(collection)
         return collection
 

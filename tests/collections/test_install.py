@@ -253,3 +253,34 @@ def test_an_element_another_collection_holds_is_kept_and_one_still_used_is_not_r
         "$: 1.2.0 no longer holds translator crm.contact_to_customer, which cannot be removed: "
         "crm.mine still use(s) it"
     ]
+
+
+def test_a_removal_that_would_cascade_to_an_element_outside_the_collection_is_refused(document):
+    from apps.data.models import DataType
+    from apps.workflows.models import Observer
+    from apps.workflows.services import element_save
+
+    collection_install(document, secrets=SECRETS)
+    country = DataType.objects.get(name="Country")
+    element_save(
+        model=Observer, namespace=country.namespace, name="watch_countries", kind="observer",
+        data_type=country,
+    )  # fmt: skip
+    newer = copy.deepcopy(document)
+    newer["version"] = "1.1.0"
+    del newer["data_types"][index(newer, "data_types", "Country")]
+    del newer["records"]
+    for plural, name in [("algorithms", "describe"), ("algorithms", "country_name")]:
+        del newer[plural][index(newer, plural, name)]
+    assert refused(newer) == [
+        "$: 1.1.0 no longer holds data type crm.Country, which cannot be removed: removing it "
+        "would also delete observer crm.watch_countries"
+    ]
+    Observer.objects.get(name="watch_countries").delete()
+    plan = collection_install(newer).plan
+    assert [s.line() for s in plan.steps if s.action == "remove"] == [
+        "remove algorithm crm.country_name",
+        "remove algorithm crm.describe",
+        "remove data_type crm.Country (with its 2 record(s))",
+    ]
+    assert not DataType.objects.filter(name="Country").exists()
