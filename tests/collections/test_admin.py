@@ -89,3 +89,24 @@ def test_an_installation_that_changed_since_the_plan_shows_the_new_plan(
     confirmed = client.post(f"{BASE}install/", {**again.context["form"].initial})
     assert confirmed.status_code == 302
     assert Flow.objects.get(pk=flow.pk).lot_size == 10
+
+
+def test_add_data_types_with_their_records_from_their_list(client, admin_user, integration):
+    from apps.data.models import DataType
+
+    country = DataType.objects.get(name="Country")
+    client.force_login(admin_user)
+    url = "/admin/data/datatype/"
+    chosen = {"action": "add_to_collection", "_selected_action": [country.pk]}
+    page = client.post(url, chosen)
+    assert "Data types: their records travel with the collection too." in page.content.decode()
+    done = client.post(url, {**chosen, "apply": "1", "new_name": "lookups", "with_records": "on"})
+    assert done.status_code == 302
+    collection = Collection.objects.get(name="lookups")
+    assert list(collection.members.values_list("object_id", "chosen", "with_records")) == [
+        (country.pk, True, True)
+    ]
+    document = json.loads(collection_export(collection=collection))
+    assert document["records"] == {
+        "crm.Country": [{"code": "AR", "name": "Argentina"}, {"code": "FR", "name": "France"}]
+    }
