@@ -18,6 +18,7 @@ from apps.data.models import DataType, Namespace, Record
 from apps.security.models import Authorization
 from apps.workflows.engine.runner import task_run
 from apps.workflows.models import Event, Flow, Task
+from apps.workflows.services import flow_enqueue
 from tests.collections.conftest import SECRETS, bundle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,7 +91,7 @@ def test_export_empty_database_install_export_run(integration, namespace, tmp_pa
     assert stamps() == before  # installing the same document twice writes nothing
 
     # The integration works: contacts from A become customers posted to B, signed.
-    call_command("run_flow", "crm.import_contacts", "--sync", stdout=StringIO())
+    flow_enqueue(flow=Flow.objects.get(name="import_contacts"), reason="on demand")
     run_pending()
     b = integration.b
     assert sorted(c["ref"] for c in b.received) == [1, 2, 3]
