@@ -8,13 +8,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from apps.collections.api.urls import setup_urlpatterns as collections_setup
 from apps.data.api.urls import record_urlpatterns
 from apps.data.api.urls import setup_urlpatterns as data_setup
 from apps.gateway.api.urls import setup_urlpatterns as gateway_setup
 from apps.security.api.urls import setup_urlpatterns as security_setup
 from apps.workflows.api.urls import setup_urlpatterns as workflows_setup
 
-setup_urlpatterns = [*data_setup, *security_setup, *gateway_setup, *workflows_setup]
+setup_urlpatterns = [
+    *data_setup, *security_setup, *gateway_setup, *workflows_setup, *collections_setup,
+]  # fmt: skip
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -79,19 +79,27 @@ def platform(request, tmp_path):
         [python, "-m", "config.runner"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:  # refused, or a read timeout: not up yet
-            time.sleep(0.2)
-    else:
-        raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
-    yield base, token, process, tmp_path / "run.log", request.param
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):  # a slow answer: not up yet
+                time.sleep(0.2)
+        else:
+            raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
+        yield base, token, process, tmp_path / "run.log", request.param
+    finally:
+        # Even when the test failed: SIGTERM lets the runner stop web, worker and beat (a
+        # SIGKILL would leave them running, each in its own session, eating others' tasks).
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def test_make_run_serves_admin_api_and_runs_tasks(platform):
