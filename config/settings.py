@@ -263,7 +263,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # embedded broker cannot do this; use a real broker in production).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("WORKER_MAX_MEMORY_KB", "524288") or 0) or None
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "apps.workflows.beat:DatabaseScheduler"
 # Built-in periodic jobs; beat's database scheduler lists them with the users' own.
 CELERY_BEAT_SCHEDULE = {
     "prune-request-logs": {
@@ -275,6 +275,11 @@ CELERY_BEAT_SCHEDULE = {
 # Finished tasks (and their executions and notifications) are kept this long.
 TASK_RETENTION_DAYS = int(env("TASK_RETENTION_DAYS", "30") or 30)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# --- User code ----------------------------------------------------------------------
+# An algorithm's time limit (seconds): its default, and the most a user may set.
+RUNNER_TIME_LIMIT_DEFAULT = 10
+RUNNER_TIME_LIMIT_MAX = 300
 
 # --- Records ----------------------------------------------------------------------
 # Bulk record posts can be large (the default 2.5 MB would cut them short).

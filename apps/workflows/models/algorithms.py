@@ -1,9 +1,28 @@
 """Algorithms: user Python code with typed parameters, run in the sandbox."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from .base import NamespacedElement
+
+MIN_TIME_LIMIT = 0.1
+
+
+def default_time_limit() -> float:
+    return float(settings.RUNNER_TIME_LIMIT_DEFAULT)
+
+
+def time_limit_validator(value: float) -> None:
+    """From MIN_TIME_LIMIT to settings.RUNNER_TIME_LIMIT_MAX seconds (read when checked)."""
+    highest = settings.RUNNER_TIME_LIMIT_MAX
+    if not MIN_TIME_LIMIT <= value <= highest:  # NaN fails this too
+        raise ValidationError(
+            "The time limit must be from %(low)s to %(high)s seconds, not %(value)s.",
+            code="invalid_time_limit",
+            params={"low": MIN_TIME_LIMIT, "high": highest, "value": value},
+        )
+
 
 PARAMETER_TYPES = {"string", "integer", "number", "boolean", "object", "array", "any"}
 
@@ -26,7 +45,10 @@ class Algorithm(NamespacedElement):
     )
     code = models.TextField("code", help_text="The function body, in Python.")
     time_limit = models.FloatField(
-        "time limit (s)", default=30.0, help_text="A run taking longer is stopped."
+        "time limit (s)",
+        default=default_time_limit,
+        validators=[time_limit_validator],
+        help_text="A run taking longer is stopped (at most RUNNER_TIME_LIMIT_MAX seconds).",
     )
 
     class Meta(NamespacedElement.Meta):
