@@ -10,6 +10,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 
 from apps.data.api.parsers import JSONParser
+from apps.data.api.root import APIRootView
 from apps.data.api.urls import record_urlpatterns
 from apps.data.api.urls import setup_urlpatterns as data_setup
 from apps.gateway.api.urls import setup_urlpatterns as gateway_setup
@@ -27,6 +28,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("v2/auth/token/", obtain_auth_token, name="api-token"),
+    path("v2/", APIRootView.as_view(), name="api-root"),
     path("v2/", include(setup_urlpatterns)),
     path("v2/", include(record_urlpatterns)),
 ]

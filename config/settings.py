@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.data.api.errors.APIErrorsAsJSON",  # no HTML debug pages for API clients
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -220,8 +221,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integration platform API",
-    "DESCRIPTION": "Setup elements under /api/v2/setup/<kind>/ and records under "
-    "/api/v2/<namespace>/<data_type>/.",
+    # Markdown: angle brackets would be read as HTML tags and vanish.
+    "DESCRIPTION": "Setup elements under `/api/v2/setup/{kind}/` and records under "
+    "`/api/v2/{namespace}/{data_type}/`.",
     "VERSION": "2",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
