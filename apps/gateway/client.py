@@ -45,7 +45,7 @@ from .logs import RequestLogger, excerpt
 from .models import Connection, Webhook
 from .pagination import PageRequest, paginator_for, records_of
 from .retries import is_retryable, retry_delay
-from .templating import render, render_values
+from .templating import placeholders, render, render_values
 
 __all__ = ["FetchStats", "GatewayError", "Page", "webhook_fetch", "webhook_submit"]
 
@@ -128,6 +128,14 @@ class Call:
             )
         self.webhook, self.connection = webhook, connection
         self.values = {**connection.template_parameters, **(template_values or {})}
+        for name in placeholders(webhook.path):  # `items/{{id}}` must not call `items/`
+            if self.values.get(name) in (None, ""):
+                raise GatewayError(
+                    f"The placeholder '{name}' of the path of webhook {webhook} has no value: "
+                    "give it in the call's template values or the connection's template "
+                    "parameters.",
+                    code="missing_placeholder",
+                )
         path = self._render(webhook.path, f"the path of webhook {webhook}")
         self.method = webhook.method
         self.url = _join(connection.base_url, path)
