@@ -200,6 +200,14 @@ def main() -> int:
     children = [Child(name, command, env, tty) for name, command in commands().items()]
     for child in children:
         child.start()
+    from config.instance import shell_only_settings
+
+    for setting in shell_only_settings(ROOT):
+        print(
+            f"Note: {setting} is set in this shell only; manage.py in another shell will not "
+            f"see it. Put the line {setting} in .env to make it this project's default.",
+            flush=True,
+        )
     port = os.environ.get("PORT", "8000")
     print(
         f"Platform starting: http://{os.environ.get('HOST', '127.0.0.1')}:{port}/admin/ "

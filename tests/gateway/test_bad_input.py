@@ -49,7 +49,7 @@ def test_a_path_placeholder_without_a_value_is_an_error_not_an_empty_segment(nam
             namespace=namespace, name="item", path="items/{{item_id}}", connection=connection
         )
         for values in ({}, {"item_id": ""}, {"item_id": None}):
-            with pytest.raises(GatewayError, match="placeholder 'item_id' .* has no value"):
+            with pytest.raises(GatewayError, match=r"placeholder 'item_id' .* has no value"):
                 list(webhook_fetch(webhook=webhook, template_values=values))
         assert server.requests == []  # nothing was called
     finally:
