@@ -222,8 +222,15 @@ class ExecutionInline(admin.TabularInline):
     model = Execution
     extra = 0
     can_delete = False
-    fields = ("attempt", "status", "started_at", "finished_at", "worker", "error")
+    fields = ("attempt", "status", "started_at", "finished_at", "worker", "error", "trace")
     readonly_fields = fields
+
+    @admin.display(description="traceback")
+    def trace(self, obj):
+        if not obj.traceback:
+            return "-"
+        return format_html("<details><summary>show</summary><pre>{}</pre></details>",
+                           obj.traceback)  # fmt: skip
 
     def has_add_permission(self, request, obj=None):
         return False
