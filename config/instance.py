@@ -34,11 +34,11 @@ def create() -> None:
         for folder in ("out", "processed", "control"):
             (Path(settings.BROKER_DIR) / folder).mkdir(parents=True, exist_ok=True)
     for filename, value in settings.UNSAVED_SECRETS.items():
-        path = data / filename
+        key_file = data / filename
         try:
-            with open(path, "x") as file:  # never replace a key: secrets depend on it
+            with open(key_file, "x") as file:  # never replace a key: secrets depend on it
                 file.write(value)
-            path.chmod(0o600)
+            key_file.chmod(0o600)
         except FileExistsError:
             pass
 

@@ -264,4 +264,4 @@ class Record(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.data_type_id}:{self.key}"
+        return f"{self.data_type} {self.key}"  # crm.Contact 9001

@@ -74,6 +74,12 @@ class SetupSerializer(serializers.ModelSerializer):
 class NamespaceField(serializers.SlugRelatedField):
     """A namespace given by its name; only those the user can see exist for them."""
 
+    # Worded as every other unknown reference is (apps.data.api.fields.ReferenceField).
+    default_error_messages = {
+        "does_not_exist": "There is no namespace {value} that you can see.",
+        "invalid": "Expected the name of a namespace (a string).",
+    }
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "name")
         kwargs.setdefault("queryset", Namespace.objects.all())
