@@ -31,8 +31,8 @@ def create() -> None:
     for folder in (data, Path(settings.STATIC_ROOT)):
         folder.mkdir(parents=True, exist_ok=True)
     if settings.CELERY_BROKER_URL == "filesystem://":
-        for folder in ("out", "processed", "control"):
-            (Path(settings.BROKER_DIR) / folder).mkdir(parents=True, exist_ok=True)
+        for name in ("out", "processed", "control"):
+            (Path(settings.BROKER_DIR) / name).mkdir(parents=True, exist_ok=True)
     for filename, value in settings.UNSAVED_SECRETS.items():
         key_file = data / filename
         try:
