@@ -52,10 +52,15 @@ def surrogate_problem(value: Any) -> str | None:
     return None
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON (numbers are finite)")
+
+
 def loads(text: str | bytes) -> Any:
-    """json.loads that says "too deep" instead of raising RecursionError."""
+    """Strict json.loads (no NaN or Infinity) that says "too deep" instead of raising
+    RecursionError."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.") from None
 

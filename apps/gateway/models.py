@@ -39,6 +39,11 @@ def http_url_validator(value: str) -> None:
         )
 
 
+def finite_validator(value: float) -> None:
+    if value != value or value in (float("inf"), float("-inf")):  # NaN is not equal to itself
+        raise ValidationError("Give a number of seconds.", code="not_finite")
+
+
 def json_object_validator(value: object) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
@@ -172,13 +177,13 @@ class Connection(NamespacedElement):
     connect_timeout = models.FloatField(
         "connect timeout",
         default=5.0,
-        validators=[MinValueValidator(0.01), MaxValueValidator(300)],
+        validators=[finite_validator, MinValueValidator(0.01), MaxValueValidator(300)],
         help_text="Seconds to wait for the TCP/TLS connection.",
     )
     read_timeout = models.FloatField(
         "read timeout",
         default=30.0,
-        validators=[MinValueValidator(0.01), MaxValueValidator(3600)],
+        validators=[finite_validator, MinValueValidator(0.01), MaxValueValidator(3600)],
         help_text="Seconds to wait for the server between bytes of the answer.",
     )
     max_attempts = models.PositiveSmallIntegerField(

@@ -180,3 +180,23 @@ def test_task_filters_answer_400(api, query):
 @pytest.mark.parametrize("query", ["task=abc", "task=1e20", "level=loud"])
 def test_notification_filters_answer_400(api, query):
     assert api.get(f"/api/v2/setup/notification/?{query}").status_code == 400
+
+
+def test_unknown_references_are_worded_alike(api, namespace):
+    body = {"namespace": "nope", "name": "T", "schema": {"type": "object"}}
+    response = api.post("/api/v2/setup/data_type/", body, format="json")
+    assert response.json()["namespace"] == ["There is no namespace nope that you can see."]
+    body = {"namespace": "crm", "name": "c", "base_url": "https://x.example",
+            "authorization": {"namespace": "crm", "name": "nope"}}  # fmt: skip
+    response = api.post("/api/v2/setup/connection/", body, format="json")
+    assert response.json()["authorization"] == [
+        "There is no authorization crm.nope that you can see."
+    ]
+
+
+def test_admin_messages_name_records_as_users_do(admin_client, contacts):
+    response = admin_client.post(
+        "/admin/data/record/add/", {"data_type": contacts.pk, "data": '{"id": 9001}'}, follow=True
+    )
+    text = response.content.decode()
+    assert "crm.Contact 9001" in text and f"{contacts.pk}:9001" not in text

@@ -54,3 +54,18 @@ def test_a_path_placeholder_without_a_value_is_an_error_not_an_empty_segment(nam
         assert server.requests == []  # nothing was called
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-inf", 0, 1e9])
+def test_timeouts_are_finite_and_bounded(api, namespace, timeout):
+    body = {"namespace": "crm", "name": "c", "base_url": "https://x.example",
+            "read_timeout": timeout}  # fmt: skip
+    response = api.post("/api/v2/setup/connection/", body, format="json")
+    assert response.status_code == 400 and "read_timeout" in response.json()
+
+
+def test_nan_is_not_json(api, namespace):
+    body = '{"namespace": "crm", "name": "c", "base_url": "https://x.example", "read_timeout": NaN}'
+    response = api.generic("POST", "/api/v2/setup/connection/", body,
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 400 and "NaN is not JSON" in response.json()["detail"]
