@@ -114,6 +114,7 @@ def start_platform(mode, tmp_path):
         ADMIN_USER="boss",
         ADMIN_PASSWORD="a-Long-passw0rd",
         DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ENV_FILE=str(tmp_path / "no.env"),  # not the developer's .env
         PYTHONUNBUFFERED="1",
     )
     broker = os.environ.get("CELERY_BROKER_URL", "")
@@ -201,6 +202,8 @@ def test_make_run_serves_admin_api_and_runs_tasks(platform):
     assert not wait_gone(children, 5), log.read_text()[-3000:]
     output = log.read_text()
     assert "worker |" in output and "beat |" in output and "web |" in output
+    # DATA_DIR came from the environment only: the runner says other shells won't see it.
+    assert f"Note: DATA_DIR={log.parent} is set in this shell only" in output
     served_by_gunicorn = "Booting worker" in output
     assert served_by_gunicorn == (mode == "production"), output[-2000:]
     with pytest.raises(requests.ConnectionError):
