@@ -274,8 +274,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- User code ----------------------------------------------------------------------
 # An algorithm's time limit (seconds): its default, and the most a user may set.
-RUNNER_TIME_LIMIT_DEFAULT = 10
-RUNNER_TIME_LIMIT_MAX = 300
+RUNNER_TIME_LIMIT_DEFAULT = env.float("RUNNER_TIME_LIMIT_DEFAULT", default=10.0)
+RUNNER_TIME_LIMIT_MAX = env.float("RUNNER_TIME_LIMIT_MAX", default=300.0)
 
 # --- Records ----------------------------------------------------------------------
 # Bulk record posts can be large (the default 2.5 MB would cut them short).

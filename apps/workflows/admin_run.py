@@ -19,7 +19,7 @@ from django.urls import reverse
 from apps.data.widgets import JSONEditorWidget
 
 from . import services
-from .engine.arguments import ArgumentError, bind_arguments
+from .engine.algorithms import AlgorithmFailed, bind_arguments
 
 
 class RunAlgorithmForm(forms.Form):
@@ -49,7 +49,7 @@ class RunAlgorithmForm(forms.Form):
             raise ValidationError('A JSON object of arguments, e.g. {"record": {...}}.')
         try:
             bind_arguments(self.algorithm, value)
-        except ArgumentError as error:
+        except AlgorithmFailed as error:
             raise ValidationError(str(error), code=error.code) from None
         return value
 

@@ -20,7 +20,6 @@ from apps.data.models import DataType, Record
 from apps.data.services import records_save
 
 from ..sandbox import SandboxError, compile_algorithm
-from .arguments import ArgumentError, bind_arguments
 
 _cache: OrderedDict[tuple, Any] = OrderedDict()
 _lock = threading.Lock()
@@ -63,16 +62,70 @@ class AlgorithmFailed(Exception):
 
 def run_algorithm(algorithm, arguments: dict[str, Any], *, context=None, depth: int = 0) -> Any:
     """Run ``algorithm`` with ``arguments`` (defaults and required parameters checked)."""
-    try:
-        values = bind_arguments(algorithm, arguments)
-    except ArgumentError as error:
-        raise AlgorithmFailed(str(error), code=error.code) from None
+    values = bind_arguments(algorithm, arguments)
     compiled = compile_algorithm_of(algorithm)
     api = AlgorithmAPI(algorithm, context=context, depth=depth)
     try:
         return compiled.run(arguments=values, api=api, time_limit=algorithm.time_limit)
     except SandboxError as error:
         raise AlgorithmFailed(f"Algorithm {algorithm}, {_where(error)}", code=error.code) from None
+
+
+def bind_arguments(algorithm, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a run: given ones, defaults, None for optional ones; checked.
+
+    One check for the engine and the admin's "Run with input" form."""
+    if not isinstance(arguments, dict):
+        raise AlgorithmFailed(
+            f"Algorithm {algorithm}: the input is an object of arguments.",
+            code="invalid_argument",
+        )
+    values = {}
+    for parameter in algorithm.parameters:
+        name = parameter["name"]
+        if name in arguments:
+            values[name] = arguments[name]
+        elif "default" in parameter:
+            values[name] = parameter["default"]
+        elif parameter.get("required", True):
+            raise AlgorithmFailed(
+                f"Algorithm {algorithm}: the parameter {name!r} is missing.",
+                code="missing_argument",
+            )
+        else:
+            values[name] = None
+    for parameter in algorithm.parameters:
+        _check_type(algorithm, parameter, values[parameter["name"]])
+    unknown = set(arguments) - set(values)
+    if unknown:
+        raise AlgorithmFailed(
+            f"Algorithm {algorithm}: unknown argument(s) {', '.join(sorted(unknown))}.",
+            code="unknown_argument",
+        )
+    return values
+
+
+_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _check_type(algorithm, parameter: dict, value: Any) -> None:
+    kind = parameter.get("type", "any")
+    if kind not in _TYPES or value is None:
+        return
+    wrong_bool = isinstance(value, bool) and kind in {"integer", "number"}
+    if wrong_bool or not isinstance(value, _TYPES[kind]):
+        raise AlgorithmFailed(
+            f"Algorithm {algorithm}: the parameter {parameter['name']!r} must be "
+            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}, not {value!r:.60}.",
+            code="invalid_argument",
+        )
 
 
 class RecordsAPI:

@@ -6,25 +6,24 @@ from django.db import models
 
 from .base import NamespacedElement
 
+PARAMETER_TYPES = {"string", "integer", "number", "boolean", "object", "array", "any"}
 MIN_TIME_LIMIT = 0.1
 
 
 def default_time_limit() -> float:
-    return float(settings.RUNNER_TIME_LIMIT_DEFAULT)
+    return settings.RUNNER_TIME_LIMIT_DEFAULT
 
 
-def time_limit_validator(value: float) -> None:
-    """From MIN_TIME_LIMIT to settings.RUNNER_TIME_LIMIT_MAX seconds (read when checked)."""
-    highest = settings.RUNNER_TIME_LIMIT_MAX
-    if not MIN_TIME_LIMIT <= value <= highest:  # NaN fails this too
+def validate_time_limit(value: float) -> None:
+    """Between 0.1 s and RUNNER_TIME_LIMIT_MAX (a setting, read when the value is checked)."""
+    if not isinstance(value, int | float) or not (
+        MIN_TIME_LIMIT <= value <= settings.RUNNER_TIME_LIMIT_MAX
+    ):
         raise ValidationError(
-            "The time limit must be from %(low)s to %(high)s seconds, not %(value)s.",
-            code="invalid_time_limit",
-            params={"low": MIN_TIME_LIMIT, "high": highest, "value": value},
+            f"A time limit is from {MIN_TIME_LIMIT:g} to {settings.RUNNER_TIME_LIMIT_MAX:g} "
+            "seconds (RUNNER_TIME_LIMIT_MAX).",
+            code="out_of_range",
         )
-
-
-PARAMETER_TYPES = {"string", "integer", "number", "boolean", "object", "array", "any"}
 
 
 class Algorithm(NamespacedElement):
@@ -47,7 +46,7 @@ class Algorithm(NamespacedElement):
     time_limit = models.FloatField(
         "time limit (s)",
         default=default_time_limit,
-        validators=[time_limit_validator],
+        validators=[validate_time_limit],
         help_text="A run taking longer is stopped (at most RUNNER_TIME_LIMIT_MAX seconds).",
     )
 
