@@ -8,8 +8,9 @@ Two modes (PLATFORM_ENV):
 * ``production``: every secret must come from the environment; a missing one
   is a start-up error rather than a silently weak default.
 
-Variables: DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, FERNET_KEYS, DEBUG,
-ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATA_DIR, LOG_LEVEL.
+Variables (from the environment, or a ``.env`` file at the project root read
+with django-environ): DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, FERNET_KEYS,
+DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATA_DIR, LOG_LEVEL, and those below.
 """
 
 from __future__ import annotations
@@ -19,49 +20,38 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+env = environ.Env()
+# A .env file at the project root (ENV_FILE names another): the settings that `make run`,
+# manage.py and Celery read alike, in any shell. Variables of the environment win.
+ENV_FILE = Path(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE)
 
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = env(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
-
-
-PLATFORM_ENV = (env("PLATFORM_ENV", "development") or "development").lower()
+PLATFORM_ENV = env.str("PLATFORM_ENV", default="development").lower()
 PRODUCTION = PLATFORM_ENV == "production"
-DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")) or "").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
-if DATA_DIR.stat().st_uid == os.getuid():
-    # Keys and the SQLite database: for the platform's user only (user code runs as
-    # another user even where the runner sandbox is the weaker fallback).
-    DATA_DIR.chmod(0o700)
+# Nothing is created here: `manage.py migrate` sets an instance up (config/instance.py).
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+# Development secrets not yet in DATA_DIR: written there when the instance is set up.
+UNSAVED_SECRETS: dict[str, str] = {}
 
 
 def _persistent_secret(filename: str, make) -> str:
     """A development secret generated once and kept in DATA_DIR, never in git."""
     path = DATA_DIR / filename
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
+    if path.exists():
+        return path.read_text().strip()
+    UNSAVED_SECRETS[filename] = UNSAVED_SECRETS.get(filename) or make()
+    return UNSAVED_SECRETS[filename]
 
 
 def _required_in_production(name: str, filename: str, make) -> str:
-    value = env(name)
+    value = env.str(name, default="")
     if value:
         return value
     if PRODUCTION:
@@ -79,13 +69,15 @@ def _make_fernet_key() -> str:
 
 SECRET_KEY = _required_in_production("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
 # Comma-separated; the first encrypts, all decrypt (key rotation).
-FERNET_KEYS = env_list("FERNET_KEYS", "") or [
+FERNET_KEYS = env.list("FERNET_KEYS", default=[]) or [
     _required_in_production("FERNET_KEYS", "fernet_key", _make_fernet_key)
 ]
 
-DEBUG = env_bool("DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,6 +108,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.data.api.errors.APIErrorsAsJSON",  # no HTML debug pages for API clients
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -144,10 +137,10 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "db.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}") or "",
+        env.str("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}"),
         # Persistent connections: a new PostgreSQL connection per request or per
         # task cost more than the work of a small task (bench/engine.py, latency).
-        conn_max_age=int(env("CONN_MAX_AGE", "60") or 0),
+        conn_max_age=env.int("CONN_MAX_AGE", default=60),
         conn_health_checks=True,
     )
 }
@@ -182,8 +175,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder
+STATIC_ROOT = DATA_DIR / "static"  # made with the instance: whitenoise warns if missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
@@ -202,8 +194,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -213,14 +205,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded depth, no lone surrogates: a 400 rather than a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.data.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "apps.data.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integration platform API",
-    "DESCRIPTION": "Setup elements under /api/v2/setup/<kind>/ and records under "
-    "/api/v2/<namespace>/<data_type>/.",
+    # Markdown: angle brackets would be read as HTML tags and vanish.
+    "DESCRIPTION": "Setup elements under `/api/v2/setup/{kind}/` and records under "
+    "`/api/v2/{namespace}/{data_type}/`.",
     "VERSION": "2",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -230,11 +229,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
-    # Measured (FACTS.md): one shared folder for in and out, polling at 0.1 s.
-    for folder in ("out", "processed", "control"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # Measured (FACTS.md): one shared folder for in and out, polling at 0.1 s. The
+    # folders are made with the instance (config/instance.py).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
@@ -248,9 +246,9 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # default is an hour). A redelivered task that is still running elsewhere
     # finds its lock held (the runner's heartbeat) and is skipped.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(env("BROKER_VISIBILITY_TIMEOUT", "600") or 600)
+        "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT", default=600)
     }
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -260,9 +258,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A prefork worker process that grew past this (KiB) is replaced after its task:
 # user code cannot exhaust a worker's memory for good (the thread pool of the
 # embedded broker cannot do this; use a real broker in production).
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("WORKER_MAX_MEMORY_KB", "524288") or 0) or None
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_KB", default=524288) or None
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "apps.workflows.beat:DatabaseScheduler"
 # Built-in periodic jobs; beat's database scheduler lists them with the users' own.
 CELERY_BEAT_SCHEDULE = {
     "prune-request-logs": {
@@ -272,14 +270,34 @@ CELERY_BEAT_SCHEDULE = {
     "prune-tasks": {"task": "workflows.prune_tasks", "schedule": crontab(hour=3, minute=37)},
 }
 # Finished tasks (and their executions and notifications) are kept this long.
-TASK_RETENTION_DAYS = int(env("TASK_RETENTION_DAYS", "30") or 30)
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+TASK_RETENTION_DAYS = env.int("TASK_RETENTION_DAYS", default=30)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- User code (DESIGN §6, coderunner/) ---------------------------------------------
+# Every piece of user code runs in an isolated runner process: "auto" uses
+# bubblewrap where it runs and otherwise the weaker fallback (announced at start
+# and by the system check runners.W001; an error in production unless
+# RUNNER_ALLOW_WEAK_ISOLATION is set); "bwrap" or "fallback" choose.
+RUNNER_ISOLATION = env.str("RUNNER_ISOLATION", default="auto")
+RUNNER_ALLOW_WEAK_ISOLATION = env.bool("RUNNER_ALLOW_WEAK_ISOLATION", default=False)
+# Seconds of a run (or of a lot through a translator): the default, and the most a
+# user may set. Waiting for the platform's answers does not count.
+RUNNER_TIME_LIMIT_DEFAULT = env.float("RUNNER_TIME_LIMIT_DEFAULT", default=10.0)
+RUNNER_TIME_LIMIT_MAX = env.float("RUNNER_TIME_LIMIT_MAX", default=300.0)
+RUNNER_MEMORY_MB = env.int("RUNNER_MEMORY_MB", default=256)  # address space per runner
+RUNNER_MAX_OUTPUT_MB = env.int("RUNNER_MAX_OUTPUT_MB", default=16)  # one job's result
+# Records one api call may read or write (api.records(...).all/find/save, api.fetch).
+RUNNER_MAX_RECORDS_PER_CALL = env.int("RUNNER_MAX_RECORDS_PER_CALL", default=10000)
+RUNNER_SPARES = env.int("RUNNER_SPARES", default=1)  # warm runners kept ready per process
+RUNNER_MAX_IDLE = env.int("RUNNER_MAX_IDLE", default=4)  # idle runners kept per process
+# `{"sync": true}` waits this long for the task, then answers 202.
+SYNC_WAIT_SECONDS = env.float("SYNC_WAIT_SECONDS", default=5.0)
 
 # --- Records ----------------------------------------------------------------------
 # Bulk record posts can be large (the default 2.5 MB would cut them short).
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(50 * 2**20)) or 0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=50 * 2**20)
 # Records per transaction in bulk writes; memory grows with it (bench/records_upsert.py).
-RECORDS_BATCH_SIZE = int(env("RECORDS_BATCH_SIZE", "1000") or 1000)
+RECORDS_BATCH_SIZE = env.int("RECORDS_BATCH_SIZE", default=1000)
 # What stores records posted with ?async=1: a function returning the engine's Task.
 RECORDS_ASYNC_IMPORT = "apps.workflows.services.records_import_enqueue"
 
@@ -295,7 +313,7 @@ LOGGING = {
             "filters": ["redact_secrets"],
         }
     },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # The filesystem broker has no host; kombu warns about that on every connection.
@@ -307,37 +325,17 @@ LOGGING = {
 # Outbound calls (apps/gateway). Refuse hosts that resolve to loopback, private,
 # link-local or reserved addresses (server-side request forgery); on by default
 # in production only, since development talks to local test servers.
-GATEWAY_DENY_PRIVATE_ADDRESSES = env_bool("GATEWAY_DENY_PRIVATE_ADDRESSES", PRODUCTION)
+GATEWAY_DENY_PRIVATE_ADDRESSES = env.bool("GATEWAY_DENY_PRIVATE_ADDRESSES", default=PRODUCTION)
 # Retries: exponential backoff from GATEWAY_RETRY_BACKOFF seconds, with jitter,
 # each wait capped at GATEWAY_RETRY_MAX_DELAY; a Retry-After header is honoured
 # up to GATEWAY_RETRY_AFTER_MAX seconds. Attempts are set per connection.
-GATEWAY_RETRY_BACKOFF = float(env("GATEWAY_RETRY_BACKOFF", "0.5") or 0.5)
-GATEWAY_RETRY_MAX_DELAY = float(env("GATEWAY_RETRY_MAX_DELAY", "30") or 30)
-GATEWAY_RETRY_AFTER_MAX = float(env("GATEWAY_RETRY_AFTER_MAX", "120") or 120)
+GATEWAY_RETRY_BACKOFF = env.float("GATEWAY_RETRY_BACKOFF", default=0.5)
+GATEWAY_RETRY_MAX_DELAY = env.float("GATEWAY_RETRY_MAX_DELAY", default=30.0)
+GATEWAY_RETRY_AFTER_MAX = env.float("GATEWAY_RETRY_AFTER_MAX", default=120.0)
 # Request log: bodies are cut to this many bytes; rows older than the retention
 # are removed by `manage.py prune_request_logs`.
-GATEWAY_LOG_BODY_BYTES = int(env("GATEWAY_LOG_BODY_BYTES", "2048") or 2048)
+GATEWAY_LOG_BODY_BYTES = env.int("GATEWAY_LOG_BODY_BYTES", default=2048)
 # Response bodies are logged for failed attempts; this logs successful ones too
 # (bench/fetch.py: about a fifth of the throughput of a fast paged import).
-GATEWAY_LOG_SUCCESS_BODIES = env_bool("GATEWAY_LOG_SUCCESS_BODIES", False)
-REQUEST_LOG_RETENTION_DAYS = int(env("REQUEST_LOG_RETENTION_DAYS", "30") or 30)
-
-# --- User code (DESIGN §6, coderunner/) ------------------------------------------
-# Every piece of user code runs in an isolated runner process: "auto" uses
-# bubblewrap where it runs and otherwise the weaker fallback (announced at start
-# and by the system check runners.W001; an error in production unless
-# RUNNER_ALLOW_WEAK_ISOLATION is set); "bwrap" or "fallback" choose.
-RUNNER_ISOLATION = env("RUNNER_ISOLATION", "auto") or "auto"
-RUNNER_ALLOW_WEAK_ISOLATION = env_bool("RUNNER_ALLOW_WEAK_ISOLATION", False)
-# Seconds of a run (or of a lot through a translator); an algorithm's own limit
-# may not exceed the maximum. Waiting for the platform's answers does not count.
-RUNNER_TIME_LIMIT_DEFAULT = float(env("RUNNER_TIME_LIMIT_DEFAULT", "10") or 10)
-RUNNER_TIME_LIMIT_MAX = float(env("RUNNER_TIME_LIMIT_MAX", "300") or 300)
-RUNNER_MEMORY_MB = int(env("RUNNER_MEMORY_MB", "256") or 256)  # address space per runner
-RUNNER_MAX_OUTPUT_MB = int(env("RUNNER_MAX_OUTPUT_MB", "16") or 16)  # one job's result
-# Records one api call may read or write (api.records(...).all/find/save, api.fetch).
-RUNNER_MAX_RECORDS_PER_CALL = int(env("RUNNER_MAX_RECORDS_PER_CALL", "10000") or 10000)
-RUNNER_SPARES = int(env("RUNNER_SPARES", "1") or 0)  # warm runners kept ready per process
-RUNNER_MAX_IDLE = int(env("RUNNER_MAX_IDLE", "4") or 0)  # idle runners kept per process
-# `{"sync": true}` and the admin's Run wait this long for the task, then answer 202.
-SYNC_WAIT_SECONDS = float(env("SYNC_WAIT_SECONDS", "5") or 5)
+GATEWAY_LOG_SUCCESS_BODIES = env.bool("GATEWAY_LOG_SUCCESS_BODIES", default=False)
+REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=30)

@@ -64,6 +64,14 @@ def grant():
     return permissions.grant
 
 
+def pytest_configure(config):
+    # The suite's instance (DATA_DIR): folders and keys, as `manage.py migrate` makes them,
+    # so that the worker processes tests start use the same keys.
+    from config import instance
+
+    instance.create()
+
+
 # --- A skipped test is a failed run --------------------------------------------------------
 
 _skipped: list[str] = []

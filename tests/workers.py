@@ -86,7 +86,7 @@ def start_beat() -> subprocess.Popen:
             "beat",
             "--loglevel=INFO",
             "--scheduler",
-            "django_celery_beat.schedulers:DatabaseScheduler",
+            "apps.workflows.beat:DatabaseScheduler",
             "--pidfile=",
             f"--schedule={settings.DATA_DIR / 'test-beat-schedule'}",
             "--max-interval=1",

@@ -7,7 +7,7 @@ import json
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, TextField
+from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdminMixin
@@ -130,14 +130,19 @@ class RecordAdmin(NamespacedAdmin, admin.ModelAdmin):
     readonly_fields = ["key", "created_at", "updated_at"]
     list_per_page = 50
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_key_number()
+
+    def get_ordering(self, request):
+        return ["data_type", *Record.objects.key_order()]
+
     def get_search_results(self, request, queryset, search_term):
-        queryset, duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term:
-            matches = self.model.objects.annotate(text=Cast("data", TextField())).filter(
-                text__icontains=search_term
-            )
-            queryset = queryset | matches.filter(pk__in=self.get_queryset(request).values("pk"))
-        return queryset, duplicates
+        # The key or anywhere in the data, within what the filters (data type…) kept.
+        if not search_term:
+            return queryset, False
+        queryset = queryset.annotate(text=Cast("data", TextField()))
+        matches = Q(key__icontains=search_term) | Q(text__icontains=search_term)
+        return queryset.filter(matches), False
 
     @admin.display(description="data")
     def preview(self, obj):

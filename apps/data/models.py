@@ -8,6 +8,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Cast
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 name_validator = RegexValidator(
@@ -203,9 +204,33 @@ class DataType(models.Model):
 RECORD_KEY_MAX_LENGTH = 255
 
 
+# Keys that are integers (up to 18 digits: they fit a 64-bit integer) sort as numbers.
+INTEGER_KEY = r"^-?[0-9]{1,18}$"
+
+
 class RecordQuerySet(models.QuerySet):
     def of(self, data_type: DataType) -> RecordQuerySet:
         return self.filter(data_type=data_type)
+
+    def with_key_number(self) -> RecordQuerySet:
+        """Annotate ``key_number``: the key as an integer when it is one, else null."""
+        number = models.Case(
+            models.When(key__regex=INTEGER_KEY, then=Cast("key", models.BigIntegerField())),
+            default=None,
+            output_field=models.BigIntegerField(),
+        )
+        return self.annotate(key_number=number)
+
+    @staticmethod
+    def key_order(*, descending: bool = False) -> list:
+        """Order by key with integer keys as numbers (1, 2, 10, 100), then text keys."""
+        number = models.F("key_number")
+        if descending:
+            return [number.desc(nulls_first=True), "-key"]
+        return [number.asc(nulls_last=True), "key"]
+
+    def in_key_order(self, *, descending: bool = False) -> RecordQuerySet:
+        return self.with_key_number().order_by(*self.key_order(descending=descending))
 
 
 class Record(models.Model):
@@ -239,4 +264,4 @@ class Record(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.data_type_id}:{self.key}"
+        return f"{self.data_type} {self.key}"  # crm.Contact 9001

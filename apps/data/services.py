@@ -18,10 +18,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from . import upsert
+from . import jsonbounds, upsert
 from .models import RECORD_KEY_MAX_LENGTH, DataType, Namespace, Record
 from .signals import RecordsSaved, records_saved
-from .validation import CompiledSchema, RecordProblem, compiled_schema
+from .validation import CompiledSchema, RecordProblem, check_schema_depth, compiled_schema
 
 
 @dataclass
@@ -93,12 +93,19 @@ def record_key(data_type: DataType, data: Any) -> tuple[str | None, RecordProble
     return key, None
 
 
+def text_problem(data: Any) -> RecordProblem | None:
+    """A record that could not be stored and read back as UTF-8 JSON (a lone surrogate)."""
+    message = jsonbounds.surrogate_problem(data)
+    return RecordProblem("$", message) if message else None
+
+
 def record_check(*, data_type: DataType, data: Any) -> str:
     """Validate one record; return its key or raise ValidationError listing the problems."""
     key, problem = record_key(data_type, data)
+    problem = problem or text_problem(data)
     problems = [problem] if problem else []
     validator = validator_for(data_type)
-    if isinstance(data, dict) and not validator.is_valid(data):
+    if not problems and isinstance(data, dict) and not validator.is_valid(data):
         problems.extend(validator.explain(data))
     if problems:
         raise ValidationError(
@@ -169,8 +176,12 @@ def records_save(
     offset = 0
     for batch in _batches(records, size):
         valid: dict[str, dict] = {}  # later duplicates of a key win
+        # One look at the whole batch; record by record only when it holds a surrogate.
+        suspect = jsonbounds.surrogate_problem(batch) is not None
         for index, data in enumerate(batch, start=offset):
             key, problem = record_key(data_type, data)
+            if problem is None and suspect:
+                problem = text_problem(data)
             if problem is not None:
                 result.errors.append(RecordError(index, key, [problem]))
             elif not validator.is_valid(data):
@@ -221,6 +232,7 @@ def data_type_save(
     instance: DataType | None = None,
 ) -> DataType:
     """Create or change a data type; the schema is checked before anything is written."""
+    check_schema_depth(schema)  # before field validation recurses into it
     data_type = instance or DataType(namespace=namespace)
     data_type.namespace = namespace
     data_type.name = name

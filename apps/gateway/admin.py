@@ -16,6 +16,7 @@ from apps.data.widgets import JSONEditorWidget
 
 from . import services
 from .admin_try import webhook_try_view
+from .forms import PaginationField
 from .models import Connection, ConnectionRole, RequestLog, Webhook
 
 
@@ -55,6 +56,14 @@ class WebhookAdmin(ServiceSaveAdmin):
         ("Request", {"fields": ["parameters", "headers", "body_template"]}),
         ("Answer", {"fields": ["records_path", "pagination"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "pagination":  # a type select and its options, not raw JSON
+            return PaginationField(
+                required=False, label=db_field.verbose_name.capitalize(),
+                help_text="How pages follow each other: choose a type, then fill its options.",
+            )  # fmt: skip
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.try_view)

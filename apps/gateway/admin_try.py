@@ -47,6 +47,12 @@ class TryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text="Query parameters to add, as a JSON object.",
     )
+    body = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "class": "try-body"}),
+        help_text="The request body: JSON is sent as JSON, anything else as text. Empty: "
+        "the webhook's body template.",
+    )
     all_pages = forms.BooleanField(
         required=False,
         help_text="Follow the pagination (up to 50 pages; only the first page is shown).",
@@ -59,11 +65,22 @@ class TryForm(forms.Form):
         connection.queryset = Connection.objects.filter(namespace__in=visible).select_related(
             "namespace"
         )
+        if webhook.method == "GET":  # a GET sends no body
+            del self.fields["body"]
         names = placeholders(
             webhook.path, webhook.body_template, *map(str, webhook.parameters.values())
         )
         if names and not self.is_bound:
             self.initial["template_values"] = {name: "" for name in names}
+
+    def clean_body(self):
+        text = self.cleaned_data.get("body") or ""
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
 
     def clean_template_values(self):
         return self._object("template_values")
@@ -85,7 +102,7 @@ class TryResult:
     status: int | None = None
     url: str = ""
     headers: dict[str, str] = field(default_factory=dict)
-    preview: str = ""
+    records: list[tuple[str, str]] = field(default_factory=list)  # (one line, in full)
     shown: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     error: str = ""
@@ -95,8 +112,19 @@ class TryResult:
 TRY_MAX_PAGES = 50
 
 
+def _preview(record) -> tuple[str, str]:
+    """A record shown collapsed: one line to spot it, the indented JSON to read it."""
+    line = json.dumps(record, ensure_ascii=False)
+    full = json.dumps(record, indent=2, ensure_ascii=False)
+    return (line if len(line) <= SUMMARY_CHARS else line[:SUMMARY_CHARS] + "…",
+            full if len(full) <= PREVIEW_CHARS else full[:PREVIEW_CHARS] + "\n…")  # fmt: skip
+
+
+SUMMARY_CHARS = 120
+
+
 def webhook_try(
-    *, webhook: Webhook, connection, template_values, parameters, all_pages
+    *, webhook: Webhook, connection, template_values, parameters, all_pages, body=None
 ) -> TryResult:
     """Fetch the webhook; keep the first page's records for display, count the rest."""
     result = TryResult()
@@ -105,7 +133,7 @@ def webhook_try(
     try:
         fetch = webhook_fetch(
             webhook=webhook, connection=connection, template_values=template_values,
-            parameters=parameters, all_pages=all_pages,
+            parameters=parameters, all_pages=all_pages, body=body,
         )  # fmt: skip
         for page in fetch:
             if page.number > TRY_MAX_PAGES:  # a try is a look, not an import
@@ -118,10 +146,7 @@ def webhook_try(
                 result.headers = redact_headers(dict(page.headers))
                 shown = page.records[:PREVIEW_RECORDS]
                 result.shown = len(shown)
-                text = json.dumps(shown, indent=2, ensure_ascii=False)
-                result.preview = (
-                    text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "\n…"
-                )
+                result.records = [_preview(record) for record in shown]
     except GatewayError as error:
         result.error = str(error)
     if fetch is not None:

@@ -45,7 +45,7 @@ from .logs import RequestLogger, excerpt
 from .models import Connection, Webhook
 from .pagination import PageRequest, paginator_for, records_of
 from .retries import is_retryable, retry_delay
-from .templating import render, render_values
+from .templating import placeholders, render, render_values
 
 __all__ = ["FetchStats", "GatewayError", "Page", "webhook_fetch", "webhook_submit"]
 
@@ -98,6 +98,11 @@ def connection_problem(error: Exception) -> str:
     return f"connection failed ({text})"
 
 
+def with_charset(mime_type: str) -> str:
+    """A MIME type as a Content-Type header: text bodies are encoded as UTF-8, say so."""
+    return mime_type if "charset=" in mime_type.lower() else f"{mime_type}; charset=utf-8"
+
+
 def _join(base_url: str, path: str) -> str:
     return f"{base_url.rstrip('/')}/{path}" if path else base_url
 
@@ -123,6 +128,14 @@ class Call:
             )
         self.webhook, self.connection = webhook, connection
         self.values = {**connection.template_parameters, **(template_values or {})}
+        for name in placeholders(webhook.path):  # `items/{{id}}` must not call `items/`
+            if self.values.get(name) in (None, ""):
+                raise GatewayError(
+                    f"The placeholder '{name}' of the path of webhook {webhook} has no value: "
+                    "give it in the call's template values or the connection's template "
+                    "parameters.",
+                    code="missing_placeholder",
+                )
         path = self._render(webhook.path, f"the path of webhook {webhook}")
         self.method = webhook.method
         self.url = _join(connection.base_url, path)
@@ -161,17 +174,27 @@ class Call:
         namespace = namespace_id or self.webhook.namespace_id
         return render_values(items, self.values, what=what, namespace_id=namespace)
 
-    def body(self, body: Any) -> bytes | None:
-        """The request body: JSON for objects and lists, else text; the template if None."""
+    def body(self, body: Any, content_type: str | None = None) -> bytes | None:
+        """The request body: JSON for objects and lists, else text; the template if None.
+
+        A text body is sent as ``content_type`` (an export translator's MIME type, with
+        ``charset=utf-8``) unless the connection, the webhook or the call set a
+        Content-Type header: JSON APIs refuse bodies without one (415).
+        """
         if body is None and self.webhook.body_template:
             body = self._render(self.webhook.body_template, f"the body of webhook {self.webhook}")
-        if body is None or isinstance(body, bytes):
+        if body is None:
             return body
-        if isinstance(body, str):
-            return body.encode()
-        if not any(name.lower() == "content-type" for name in self.headers):
-            self.headers["Content-Type"] = "application/json"
+        if isinstance(body, bytes | str):
+            if content_type:
+                self._content_type(with_charset(content_type))
+            return body.encode() if isinstance(body, str) else body
+        self._content_type("application/json")
         return json.dumps(body).encode()
+
+    def _content_type(self, value: str) -> None:
+        if not any(name.lower() == "content-type" for name in self.headers):
+            self.headers["Content-Type"] = value
 
     def _guard(self, function, authorization: Authorization | None):
         """Run a security service; its failure is this call's failure."""
@@ -411,14 +434,17 @@ def webhook_submit(
     parameters: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
     authorization: Authorization | None = None,
+    content_type: str | None = None,
 ) -> requests.Response:
     """Send ``body`` (objects and lists as JSON; None: the webhook's body template)
-    to ``webhook``; the answer (status < 400), or GatewayError."""
+    to ``webhook``; the answer (status < 400), or GatewayError. A text body goes
+    with ``content_type`` unless the webhook or connection sets a Content-Type."""
     call = Call(
         webhook=webhook, connection=connection, template_values=template_values,
         parameters=parameters, headers=headers, authorization=authorization,
     )  # fmt: skip
     try:
-        return call.send(call.url, params=call.params, body=call.body(body))
+        body_bytes = call.body(body, content_type)
+        return call.send(call.url, params=call.params, body=body_bytes)
     finally:
         call.close()

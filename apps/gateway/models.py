@@ -11,8 +11,10 @@ row for every attempt.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
+import jinja2
 import jmespath
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -38,11 +40,62 @@ def http_url_validator(value: str) -> None:
         )
 
 
+def finite_validator(value: float) -> None:
+    if value != value or value in (float("inf"), float("-inf")):  # NaN is not equal to itself
+        raise ValidationError("Give a number of seconds.", code="not_finite")
+
+
 def json_object_validator(value: object) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
             'Must be a JSON object such as {"key": "value"}.', code="not_an_object"
         )
+
+
+_syntax = jinja2.Environment(autoescape=False)  # noqa: S701 (parses only: nothing renders)
+
+
+def template_syntax_validator(value: str) -> None:
+    """``{{placeholders}}`` that parse: ``contacts/{{unclosed`` is refused on save."""
+    if "{" not in value:
+        return
+    try:
+        _syntax.parse(value)
+    except jinja2.TemplateSyntaxError as error:
+        raise ValidationError(
+            "%(value)r is not a valid template (line %(line)s: %(reason)s); placeholders "
+            "are written {{name}}.",
+            code="invalid_template",
+            params={"value": value[:100], "line": error.lineno, "reason": error.message},
+        ) from None
+
+
+def _text_values(value: object, *, lists: bool) -> None:
+    json_object_validator(value)
+    assert isinstance(value, dict)
+    for key, item in value.items():
+        texts = item if lists and isinstance(item, list) else [item]
+        if not all(isinstance(text, str) for text in texts):
+            expected = "a string or a list of strings" if lists else "a string"
+            raise ValidationError(
+                "%(key)r must be %(expected)s, not %(item)s: write it in quotes, e.g. "
+                '{"%(key)s": "%(example)s"}.',
+                code="not_text",
+                params={"key": key, "expected": expected, "item": json.dumps(item)[:60],
+                        "example": item if not isinstance(item, dict | list) else "…"},
+            )  # fmt: skip
+        for text in texts:
+            template_syntax_validator(text)
+
+
+def headers_validator(value: object) -> None:
+    """A JSON object of header names to text (HTTP headers are text)."""
+    _text_values(value, lists=False)
+
+
+def parameters_validator(value: object) -> None:
+    """A JSON object of query parameters to text, or lists of text (repeated parameters)."""
+    _text_values(value, lists=True)
 
 
 def relative_path_validator(value: str) -> None:
@@ -95,14 +148,14 @@ class Connection(NamespacedElement):
         "parameters",
         default=dict,
         blank=True,
-        validators=[json_object_validator],
+        validators=[parameters_validator],
         help_text="Query parameters added to every call, as a JSON object.",
     )
     headers = models.JSONField(
         "headers",
         default=dict,
         blank=True,
-        validators=[json_object_validator],
+        validators=[headers_validator],
         help_text="HTTP headers added to every call, as a JSON object. Put credentials in "
         "the authorization, not here: only the authorization's secrets are redacted.",
     )
@@ -125,13 +178,13 @@ class Connection(NamespacedElement):
     connect_timeout = models.FloatField(
         "connect timeout",
         default=5.0,
-        validators=[MinValueValidator(0.01), MaxValueValidator(300)],
+        validators=[finite_validator, MinValueValidator(0.01), MaxValueValidator(300)],
         help_text="Seconds to wait for the TCP/TLS connection.",
     )
     read_timeout = models.FloatField(
         "read timeout",
         default=30.0,
-        validators=[MinValueValidator(0.01), MaxValueValidator(3600)],
+        validators=[finite_validator, MinValueValidator(0.01), MaxValueValidator(3600)],
         help_text="Seconds to wait for the server between bytes of the answer.",
     )
     max_attempts = models.PositiveSmallIntegerField(
@@ -154,7 +207,7 @@ class Webhook(NamespacedElement):
         "path",
         max_length=500,
         blank=True,
-        validators=[relative_path_validator],
+        validators=[relative_path_validator, template_syntax_validator],
         help_text="Relative to the connection's base URL, without leading or trailing '/'; "
         "may hold {{placeholders}}, e.g. 'contacts/{{remote_id}}'.",
     )
@@ -169,19 +222,20 @@ class Webhook(NamespacedElement):
         "parameters",
         default=dict,
         blank=True,
-        validators=[json_object_validator],
+        validators=[parameters_validator],
         help_text="Query parameters of this resource, added to the connection's.",
     )
     headers = models.JSONField(
         "headers",
         default=dict,
         blank=True,
-        validators=[json_object_validator],
+        validators=[headers_validator],
         help_text="HTTP headers of this resource, added to the connection's.",
     )
     body_template = models.TextField(
         "body template",
         blank=True,
+        validators=[template_syntax_validator],
         help_text="A Jinja2 template of the request body, rendered with the template "
         "parameters when a call gives no body.",
     )

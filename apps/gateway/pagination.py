@@ -30,11 +30,13 @@ import jmespath
 from coderunner.translation.functions import ExpressionTooBig, compile_jmespath
 
 TEXT, PATH, POSITIVE, NATURAL = "text", "path", "positive", "natural"
+# Page sizes, page numbers and page counts beyond this are typing mistakes.
+MAX_NUMBER = 1_000_000
 EXPECTED = {
     TEXT: "a non-empty string",
     PATH: "a JMESPath expression",
-    POSITIVE: "an integer >= 1",
-    NATURAL: "an integer >= 0",
+    POSITIVE: f"an integer from 1 to {MAX_NUMBER}",
+    NATURAL: f"an integer from 0 to {MAX_NUMBER}",
 }
 OPTIONS: dict[str, dict[str, str]] = {
     "none": {},
@@ -67,7 +69,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 def _option_problem(name: str, kind: str, value: Any) -> str | None:
     if kind in (POSITIVE, NATURAL):
         ok = isinstance(value, int) and not isinstance(value, bool)
-        ok = ok and value >= (1 if kind == POSITIVE else 0)
+        ok = ok and (1 if kind == POSITIVE else 0) <= value <= MAX_NUMBER
     else:
         ok = isinstance(value, str) and bool(value.strip())
     if ok and kind == PATH:

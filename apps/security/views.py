@@ -45,7 +45,11 @@ def start_authorization(request: HttpRequest, authorization: Authorization) -> H
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
-    context = {"title": "Authorization failed", "message": message}
+    from django.contrib import admin
+
+    # The admin's header and navigation, not Django's default "Django administration".
+    context = {**admin.site.each_context(request), "title": "Authorization failed",
+               "message": message}  # fmt: skip
     return render(request, "security/oauth_error.html", context, status=400)
 
 

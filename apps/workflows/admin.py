@@ -12,8 +12,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -21,6 +19,7 @@ from apps.data.admin_mixins import NamespacedAdmin
 from apps.data.widgets import JSONEditorWidget
 
 from . import services
+from .admin_run import algorithm_run_view, flow_run_view
 from .models import Algorithm, Execution, Flow, Notification, Observer, Scheduler, Task, Translator
 
 STATUS_COLOURS = {
@@ -75,49 +74,21 @@ class AlgorithmAdmin(NamespacedAdmin, admin.ModelAdmin):
         kwargs["widgets"] = {"code": CodeWidget(), **_json_widgets("parameters")}
         return super().get_form(request, obj, **kwargs)
 
+    change_form_template = "admin/workflows/algorithm/change_form.html"
+
     def get_urls(self):
         run = self.admin_site.admin_view(self.run_view)
         return [path("<int:pk>/run/", run, name="workflows_algorithm_run"), *super().get_urls()]
 
     def run_view(self, request, pk):
-        algorithm = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_change_permission(request, algorithm):
-            raise admin.sites.PermissionDenied
-        form = RunAlgorithmForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            task = services.algorithm_run(
-                algorithm=algorithm, arguments=form.cleaned_data["input"], actor=request.user
-            )
-            messages.success(request, f"Algorithm {algorithm} enqueued as task #{task.pk}.")
-            return redirect(reverse("admin:workflows_task_change", args=[task.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "object": algorithm,
-            "opts": self.model._meta,
-            "title": f"Run {algorithm}",
-        }
-        return TemplateResponse(request, "admin/workflows/run_algorithm.html", context)
+        return algorithm_run_view(self, request, pk)
 
     @admin.action(description="Run now (no arguments)")
     def run_now(self, request, queryset):
         for algorithm in queryset:
             task = services.algorithm_run(algorithm=algorithm, arguments={}, actor=request.user)
-            self.message_user(request, f"{algorithm}: task #{task.pk} enqueued.")
-
-
-class RunAlgorithmForm(forms.Form):
-    input = forms.JSONField(
-        initial=dict,
-        widget=JSONEditorWidget(attrs={"rows": 10}),
-        help_text="The arguments, as a JSON object.",
-    )
-
-    def clean_input(self):
-        value = self.cleaned_data["input"]
-        if not isinstance(value, dict):
-            raise ValidationError('A JSON object of arguments, e.g. {"record": {...}}.')
-        return value
+            # Messages start with a word: the admin capitalises the first letter.
+            self.message_user(request, f"Algorithm {algorithm}: task #{task.pk} enqueued.")
 
 
 @admin.register(Translator)
@@ -189,10 +160,28 @@ class FlowAdmin(NamespacedAdmin, admin.ModelAdmin):
     list_select_related = ["namespace", "translator__namespace", "event__namespace"]
     search_fields = ["name", "description"]
     actions = ["run_now"]
+    change_form_template = "admin/workflows/flow/change_form.html"
+    fieldsets = [
+        ("What", {"fields": ["namespace", "name", "description", "translator", "data_type",
+                             "scope", "scope_filter", "lot_size"]}),
+        ("When", {"fields": ["event", "active"]}),
+        ("Where to send", {"fields": ["webhook", "connection_role", "authorization",
+                                      "template_values", "before_submit"]}),
+        ("Answers", {"fields": ["response_translator", "response_data_type", "notify_request",
+                                "notify_response"]}),
+        ("Reliability", {"fields": ["auto_retry", "max_attempts", "discard_events"]}),
+    ]  # fmt: skip
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["widgets"] = _json_widgets("scope_filter", "template_values")
         return super().get_form(request, obj, **kwargs)
+
+    def get_urls(self):
+        run = self.admin_site.admin_view(self.run_view)
+        return [path("<int:pk>/run/", run, name="workflows_flow_run"), *super().get_urls()]
+
+    def run_view(self, request, pk):
+        return flow_run_view(self, request, pk)
 
     @admin.display(description="last run")
     def last_task(self, obj):
@@ -213,17 +202,24 @@ class FlowAdmin(NamespacedAdmin, admin.ModelAdmin):
             try:
                 task = services.flow_run(flow=flow, actor=request.user)
             except ValidationError as error:
-                self.message_user(request, f"{flow}: {error.messages[0]}", messages.ERROR)
+                self.message_user(request, f"Flow {flow}: {error.messages[0]}", messages.ERROR)
                 continue
-            self.message_user(request, f"{flow}: task #{task.pk} enqueued.")
+            self.message_user(request, f"Flow {flow}: task #{task.pk} enqueued.")
 
 
 class ExecutionInline(admin.TabularInline):
     model = Execution
     extra = 0
     can_delete = False
-    fields = ("attempt", "status", "started_at", "finished_at", "worker", "error")
+    fields = ("attempt", "status", "started_at", "finished_at", "worker", "error", "trace")
     readonly_fields = fields
+
+    @admin.display(description="traceback")
+    def trace(self, obj):
+        if not obj.traceback:
+            return "-"
+        return format_html("<details><summary>show</summary><pre>{}</pre></details>",
+                           obj.traceback)  # fmt: skip
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -342,9 +338,14 @@ class TaskAdmin(NamespacedAdmin, admin.ModelAdmin):
         self.message_user(request, "Cancelled the unfinished tasks among those selected.")
 
 
+MESSAGE_CHARS = 140
+
+
 @admin.register(Notification)
 class NotificationAdmin(NamespacedAdmin, admin.ModelAdmin):
-    list_display = ["created_at", "level_badge", "message", "task"]
+    # Short columns: the message cut (whole on its page), the task as its number.
+    list_display = ["created_at", "level_badge", "short_message", "task_link"]
+    list_select_related = ["task"]
     list_filter = ["level", "namespace"]
     search_fields = ["message"]
     readonly_fields = [
@@ -363,3 +364,16 @@ class NotificationAdmin(NamespacedAdmin, admin.ModelAdmin):
     @admin.display(description="level", ordering="level")
     def level_badge(self, obj):
         return _badge(obj.level, LEVEL_COLOURS.get(obj.level, "#000"))
+
+    @admin.display(description="message")
+    def short_message(self, obj):
+        text = " ".join(obj.message.split())
+        return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + "…"
+
+    @admin.display(description="task", ordering="task")
+    def task_link(self, obj):
+        if obj.task_id is None:
+            return "-"
+        url = reverse("admin:workflows_task_change", args=[obj.task_id])
+        badge = _badge(obj.task.status, STATUS_COLOURS.get(obj.task.status, "#000"))
+        return format_html('<a href="{}">#{}</a> {}', url, obj.task_id, badge)

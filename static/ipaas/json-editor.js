@@ -14,15 +14,23 @@
     status.className = "json-editor-status";
     bar.appendChild(button);
     bar.appendChild(status);
-    area.parentNode.insertBefore(bar, area.nextSibling);
+    // The textarea and its bar in one box: in the admin's flex rows a long message
+    // beside the textarea would squeeze it.
+    var box = document.createElement("div");
+    box.className = "json-editor-box";
+    area.parentNode.insertBefore(box, area);
+    box.appendChild(area);
+    box.appendChild(bar);
     function check() {
       try {
         JSON.parse(area.value || "null");
         status.textContent = "valid JSON";
+        status.title = "";
         status.className = "json-editor-status ok";
         return true;
       } catch (e) {
         status.textContent = "invalid JSON: " + e.message;
+        status.title = e.message;  // the whole message, when it is cut
         status.className = "json-editor-status error";
         return false;
       }

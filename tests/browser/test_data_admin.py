@@ -39,7 +39,7 @@ def test_define_data_type_and_records(admin_page, live_server, namespace):
     page.select_option("#id_data_type", label="crm.Contact")
     page.fill("#id_data", '{"id": 1, "email": 42}')
     page.click("input[name=_save]")
-    assert "$.email: 42 is not of type 'string'" in page.inner_text(".errorlist")
+    assert '$.email: 42 is not of type "string"' in page.inner_text(".errorlist")
     assert not Record.objects.exists()
 
     page.fill("#id_data", '{"id": 1, "email": "ann@example.com"}')

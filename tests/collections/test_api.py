@@ -64,7 +64,7 @@ def test_export_plan_install(api, integration, namespace):
     refused = api.post(f"{URL}install/", {"document": document}, format="json")
     assert refused.status_code == 400
     assert refused.json() == {
-        "errors": [{"path": "$.flows[0].lot_size", "message": "-1 is less than the minimum of 0"}]
+        "errors": [{"path": "$.flows[0].lot_size", "message": "-1 is less than the minimum of 1"}]
     }
     assert row_counts() == before
     document["flows"][0]["lot_size"] = 20

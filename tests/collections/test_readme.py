@@ -9,7 +9,14 @@ from django.core.management import call_command
 
 from apps.security.models import Authorization
 from apps.workflows.models import Flow
-from tests.test_readme import README, curl_posts, shop  # noqa: F401  (shop: a fixture)
+from tests.test_readme import (  # noqa: F401  (shop: a fixture)
+    COMMAND,
+    README,
+    SECTIONS,
+    Walkthrough,
+    shell_blocks,
+    shop,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,28 +36,18 @@ def shell_steps() -> list[tuple[list[str], list[str]]]:
     return steps
 
 
-def test_the_collections_walkthrough(api, shop, tmp_path, monkeypatch):  # noqa: F811
+def test_the_collections_walkthrough(api, shop, tmp_path, monkeypatch, settings):  # noqa: F811
     monkeypatch.chdir(tmp_path)
-    for section in (
-        "## Walkthrough: a data type",
-        "## Connections, authorizations",
-        "## Integrations",
-    ):
-        for path, body in curl_posts(section):
-            if "/run/" in path:
-                continue
-            if path.endswith("/connection/"):
-                body["base_url"] = shop.url
-            response = api.post(path.split("?")[0], body, format="json")
-            assert response.status_code in (200, 201), (path, response.content)
-    posts = curl_posts(SECTION)
-    assert [path for path, _ in posts] == [
-        "/api/v2/setup/collection/", "/api/v2/setup/collection/1/add/",
-    ]  # fmt: skip
-    created = api.post(posts[0][0], posts[0][1], format="json")
+    settings.SYNC_WAIT_SECONDS = 0  # no worker: the walkthrough runs the pending tasks itself
+    walkthrough = Walkthrough(api, shop)
+    for section in SECTIONS:
+        walkthrough.run(section)
+    posts = [c["curl"] for c in COMMAND.finditer(shell_blocks(SECTION)) if c["curl"]]
+    assert len(posts) == 2, posts
+    created = walkthrough.curl(posts[0])
     assert created.status_code == 201, created.content
-    added = api.post(
-        f"/api/v2/setup/collection/{created.json()['id']}/add/", posts[1][1], format="json"
+    added = walkthrough.curl(
+        posts[1].replace("/collection/1/", f"/collection/{created.json()['id']}/")
     )
     assert added.status_code == 200, added.content
     assert {

@@ -51,7 +51,7 @@ def test_invalid_records_are_reported_and_valid_ones_stored(contact):
     errors = {e.index: e.as_dict() for e in result.errors}
     assert errors[1]["key"] == "2"
     assert errors[1]["errors"][0]["path"] == "$.address.city"
-    assert "7 is not of type 'string'" in errors[1]["errors"][0]["message"]
+    assert '7 is not of type "string"' in errors[1]["errors"][0]["message"]
     assert errors[2]["errors"][0] == {"path": "$.id", "message": "the primary key 'id' is missing"}
     assert "must be a JSON object" in errors[3]["errors"][0]["message"]
     assert sorted(Record.objects.values_list("key", flat=True)) == ["1", "3"]
@@ -126,7 +126,7 @@ def test_single_save_validates_and_fires_post_save(contact):
         assert created and record.key == "5"
         _, created = record_save(data_type=contact, data={"id": 5, "name": "Eva"}, key="5")
         assert not created and fired == [True, False]
-        with pytest.raises(ValidationError, match=r"\$\.name: 3 is not of type 'string'"):
+        with pytest.raises(ValidationError, match=r'\$\.name: 3 is not of type "string"'):
             record_save(data_type=contact, data={"id": 5, "name": 3}, key="5")
         assert Record.objects.get(key="5").data["name"] == "Eva"
     finally:

@@ -95,7 +95,7 @@ def test_explain_gives_json_path_and_reason():
     compiled = CompiledSchema(SCHEMAS[1])
     problems = compiled.explain({"address": {"city": 5}})
     assert problems[0].path == "$.address.city"
-    assert "is not of type 'string'" in problems[0].message
+    assert 'is not of type "string"' in problems[0].message
 
 
 @pytest.mark.parametrize(

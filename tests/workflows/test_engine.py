@@ -275,6 +275,6 @@ def test_a_long_run_keeps_its_lock(monkeypatch, namespace, algorithm):
     worker.start()
     time.sleep(1.8)  # well past the 1 s lock
     assert not _acquire(task.pk, "a second delivery")
-    worker.join(timeout=10)
+    worker.join(timeout=60)  # a busy machine is slow to end it; it must end all the same
     assert outcome["status"] == Task.Status.FAILED  # the time limit ended it, as it should
     assert "Time limit of 2.5 s exceeded" in Task.objects.get(pk=task.pk).executions.get().error

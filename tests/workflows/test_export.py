@@ -129,3 +129,50 @@ def test_an_answer_that_a_retry_cannot_mend_fails_at_once(export_flow, customer,
     assert task_run(task.pk) == Task.Status.FAILED  # 422: no retry, though 3 attempts allowed
     error = Notification.objects.get(task=task, level="error")
     assert "422" in error.message and "retried" not in error.message
+
+
+class StrictJSONApi(SystemB):
+    """A JSON API like most: a body without a JSON Content-Type is refused with 415."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.content_types: list[str | None] = []
+
+    def handle(self, handler, method: str) -> None:
+        content_type = handler.headers.get("Content-Type")
+        with self.lock:
+            self.content_types.append(content_type)
+        if (content_type or "").split(";")[0].strip() != "application/json":
+            length = int(handler.headers.get("Content-Length") or 0)
+            handler.rfile.read(length)
+            return self.reply(handler, 415, {"error": "send application/json"})
+        super().handle(handler, method)
+
+
+@pytest.fixture
+def strict_api():
+    server = StrictJSONApi().start()
+    yield server
+    server.stop()
+
+
+def test_export_sends_the_translators_mime_type(make, namespace, customer, strict_api):
+    connection = connection_save(namespace=namespace, name="s", base_url=strict_api.url)
+    webhook = webhook_save(
+        namespace=namespace, name="post", path="customers", method="POST", connection=connection
+    )
+    body = make(Translator, "body", type="export", style="template", source_data_type=customer,
+                mime_type="application/json", template='{"ref": {{ id }}}')  # fmt: skip
+    flow = make(Flow, "export", translator=body, webhook=webhook, scope="all")
+    records_save(data_type=customer, records=customers(2))
+    task = flow_run(flow=flow, sync=True)
+    assert task.status == "completed", task.executions.last().error
+    assert strict_api.received == [{"ref": 1}, {"ref": 2}]
+    assert strict_api.content_types == ["application/json; charset=utf-8"] * 2
+
+    # A Content-Type set on the webhook wins over the translator's.
+    webhook_save(namespace=namespace, name="post", instance=webhook,
+                 headers={"Content-Type": "text/plain"})  # fmt: skip
+    task = flow_run(flow=flow, sync=True)
+    assert task.status == "failed" and "HTTP 415" in task.executions.last().error
+    assert strict_api.content_types[-1] == "text/plain"

@@ -11,7 +11,6 @@ Values are read with the type the schema gives the field.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -26,68 +25,11 @@ from rest_framework.response import Response
 
 from .. import permissions, services
 from ..models import DataType, Record
+from .filters import filter_records
 from .serializers import RecordSerializer
 from .setup import as_drf_error
 
-RESERVED_PARAMS = {"page", "page_size", "ordering", "format", "async"}
-LOOKUPS = {"exact", "gt", "gte", "lt", "lte", "contains", "icontains", "startswith", "in", "isnull"}
 ORDERINGS = {"key", "-key", "created_at", "-created_at", "updated_at", "-updated_at"}
-
-
-def _field_schema(schema: dict, path: list[str]) -> dict:
-    node: Any = schema
-    for part in path:
-        properties = node.get("properties") if isinstance(node, dict) else None
-        if not isinstance(properties, dict) or part not in properties:
-            return {}
-        node = properties[part]
-    return node if isinstance(node, dict) else {}
-
-
-def _coerce(raw: str, field_schema: dict, param: str) -> Any:
-    kind = field_schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    try:
-        if "integer" in kinds:
-            return int(raw)
-        if "number" in kinds:
-            return float(raw)
-    except ValueError:
-        raise ValidationError({param: f"{raw!r} is not a {kinds[0]}"}) from None
-    if "boolean" in kinds:
-        if raw.lower() not in {"true", "false"}:
-            raise ValidationError({param: f"{raw!r} is not true or false"})
-        return raw.lower() == "true"
-    if "string" in kinds:
-        return raw
-    try:  # no type in the schema: numbers, booleans and null as JSON, the rest as text
-        value = json.loads(raw)
-        return value if isinstance(value, int | float | bool) or value is None else raw
-    except ValueError:
-        return raw
-
-
-def data_filters(data_type: DataType, params) -> dict[str, Any]:
-    filters: dict[str, Any] = {}
-    for param, raw in params.items():
-        if param in RESERVED_PARAMS:
-            continue
-        parts = param.split("__")
-        lookup = parts[-1] if len(parts) > 1 and parts[-1] in LOOKUPS else "exact"
-        path = parts[:-1] if lookup != "exact" or parts[-1] == "exact" else parts
-        if not path or not all(p.replace("_", "a").replace("-", "a").isalnum() for p in path):
-            raise ValidationError({param: "not a data field filter"})
-        field_schema = _field_schema(data_type.schema, path)
-        if lookup == "isnull":
-            value: Any = raw.lower() == "true"
-        elif lookup == "in":
-            value = [_coerce(item, field_schema, param) for item in raw.split(",")]
-        elif lookup in {"contains", "icontains", "startswith"}:
-            value = raw
-        else:
-            value = _coerce(raw, field_schema, param)
-        filters["data__" + "__".join(path) + ("" if lookup == "exact" else f"__{lookup}")] = value
-    return filters
 
 
 class RecordsMixin(GenericAPIView):
@@ -124,8 +66,12 @@ class RecordListView(RecordsMixin):
         ordering = self.request.query_params.get("ordering", "key")
         if ordering not in ORDERINGS:
             raise ValidationError({"ordering": f"one of {', '.join(sorted(ORDERINGS))}"})
-        filters = data_filters(data_type, self.request.query_params)
-        return Record.objects.filter(data_type=data_type, **filters).order_by(ordering)
+        records = filter_records(
+            Record.objects.filter(data_type=data_type), data_type, self.request.query_params
+        )
+        if ordering.endswith("key"):  # integer keys as numbers: 1, 2, 10, 100
+            return records.in_key_order(descending=ordering.startswith("-"))
+        return records.order_by(ordering)
 
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())

@@ -6,17 +6,17 @@ from rest_framework import serializers
 
 from ..models import DataType, Namespace, Record
 from ..services import data_type_save
-from .setup import NamespaceField
+from .setup import NamespaceField, SetupSerializer
 
 
-class NamespaceSerializer(serializers.ModelSerializer):
+class NamespaceSerializer(SetupSerializer):
     class Meta:
         model = Namespace
         fields = ["id", "name", "title", "description", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class DataTypeSerializer(serializers.ModelSerializer):
+class DataTypeSerializer(SetupSerializer):
     namespace = NamespaceField()
     schema = serializers.JSONField(help_text="A JSON Schema for the records.")
     records_url = serializers.SerializerMethodField()

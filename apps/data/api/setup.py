@@ -12,6 +12,7 @@ may view and refuses writes (403) in namespaces they may not change.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -27,8 +28,57 @@ def as_drf_error(error: DjangoValidationError) -> DRFValidationError:
     return DRFValidationError({"non_field_errors": error.messages})
 
 
+MAX_ID = 2**63 - 1
+
+
+def narrowed(queryset, params, allowed: dict):
+    """``queryset`` filtered by the query ``params`` named in ``allowed``: each maps to
+    "id" (a row id) or to the list of values it may take. A bad value is a 400."""
+    for name, values in allowed.items():
+        raw = params.get(name)
+        if not raw:
+            continue
+        if values == "id":
+            if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+                raise DRFValidationError({name: f"{raw!r} is not an id (a whole number)."})
+            value: object = int(raw)
+        elif raw not in values:
+            raise DRFValidationError({name: f"{raw!r} is not one of {', '.join(values)}."})
+        else:
+            value = raw
+        queryset = queryset.filter(**{name: value})
+    return queryset
+
+
+class StrictCharField(serializers.CharField):
+    """Text, and only text: DRF's CharField would store ``7`` as "7" without a word."""
+
+    default_error_messages = {"invalid": "Must be a string, not {kind}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", kind="null" if data is None else type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class SetupSerializer(serializers.ModelSerializer):
+    """The base of every setup element's serializer: text fields take only strings."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
+
 class NamespaceField(serializers.SlugRelatedField):
     """A namespace given by its name; only those the user can see exist for them."""
+
+    # Worded as every other unknown reference is (apps.data.api.fields.ReferenceField).
+    default_error_messages = {
+        "does_not_exist": "There is no namespace {value} that you can see.",
+        "invalid": "Expected the name of a namespace (a string).",
+    }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "name")

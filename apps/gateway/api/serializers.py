@@ -7,10 +7,8 @@ Writes go through :mod:`apps.gateway.services`.
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from apps.data.api.fields import ReferenceField
-from apps.data.api.setup import NamespaceField
+from apps.data.api.setup import NamespaceField, SetupSerializer
 from apps.security.models import Authorization
 
 from .. import services
@@ -19,7 +17,7 @@ from ..models import Connection, ConnectionRole, Webhook
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-class ElementSerializer(serializers.ModelSerializer):
+class ElementSerializer(SetupSerializer):
     """Creates and updates through a service ``save(*, namespace, name, instance, **fields)``."""
 
     namespace = NamespaceField()

@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.data.api.setup import NamespaceField
+from apps.data.api.setup import NamespaceField, SetupSerializer
 
 from .. import services
 from ..models import Authorization, AuthorizationClient, AuthorizationProvider
@@ -22,7 +22,7 @@ ELEMENT_FIELDS = ["id", "namespace", "name"]
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
-class ElementSerializer(serializers.ModelSerializer):
+class ElementSerializer(SetupSerializer):
     """Saves through ``service`` (one of apps.security.services' ``*_save``)."""
 
     namespace = NamespaceField()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.data.api.fields import ReferenceField
-from apps.data.api.setup import NamespaceField
+from apps.data.api.setup import NamespaceField, SetupSerializer
 from apps.data.models import DataType
 from apps.gateway.models import ConnectionRole, Webhook
 from apps.security.models import Authorization
@@ -23,7 +23,7 @@ def ref(model, **kwargs):
     return ReferenceField(model, allow_null=True, required=False, **kwargs)
 
 
-class ElementSerializer(serializers.ModelSerializer):
+class ElementSerializer(SetupSerializer):
     """Writes through :func:`apps.workflows.services.element_save`."""
 
     namespace = NamespaceField()

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.data import permissions
-from apps.data.api.setup import NamespacedViewSet, as_drf_error
+from apps.data.api.setup import NamespacedViewSet, as_drf_error, narrowed
 
 from .. import services
 from ..models import Algorithm, Execution, Flow, Notification, Observer, Scheduler, Task, Translator
@@ -92,10 +92,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
         queryset = super().get_queryset().filter(namespace__in=visible)
-        for param in ("status", "kind", "flow"):
-            if self.request.query_params.get(param):
-                queryset = queryset.filter(**{param: self.request.query_params[param]})
-        return queryset
+        allowed = {"status": Task.Status.values, "kind": Task.Kind.values, "flow": "id"}
+        return narrowed(queryset, self.request.query_params, allowed)
 
     def _change(self, task):
         if not permissions.can_change(self.request.user, task.namespace):
@@ -133,7 +131,5 @@ class NotificationViewSet(
     def get_queryset(self):
         visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
         queryset = super().get_queryset().filter(namespace__in=visible)
-        for param in ("level", "task"):
-            if self.request.query_params.get(param):
-                queryset = queryset.filter(**{param: self.request.query_params[param]})
-        return queryset
+        allowed = {"level": Notification.Level.values, "task": "id"}
+        return narrowed(queryset, self.request.query_params, allowed)

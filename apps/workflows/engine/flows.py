@@ -207,6 +207,7 @@ def _export(flow: Flow, context, keys) -> dict[str, Any]:
                     connection=connection,
                     template_values=values,
                     authorization=flow.authorization,
+                    content_type=translator.mime_type,
                 )
             except GatewayError as error:
                 raise FlowError(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import traceback
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -178,7 +179,7 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
     context = TaskContext(task, execution, token)
     from .execute import execute_task
 
-    status, fields, error_text = Task.Status.COMPLETED, {}, ""
+    status, fields, error_text, trace = Task.Status.COMPLETED, {}, "", ""
     heartbeat = Heartbeat(task.pk, token)
     heartbeat.start()
     try:
@@ -197,9 +198,11 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
         status, error_text = Task.Status.CANCELLED, str(error)
     except Exception as error:
         error_text = describe(error)
-        # The traceback is for operators (the worker's log), not for API users.
+        # A user's task failing is not the platform failing: one line in the worker's log;
+        # the traceback is kept with the execution, for operators (not for API users).
+        trace = traceback.format_exc()
         logger.warning(
-            "Task #%s attempt %s failed: %s", task.pk, task.attempts, error_text, exc_info=True
+            "Task #%s attempt %s failed: %s", task.pk, task.attempts, " ".join(error_text.split())
         )
         retry = task.attempts < task.max_attempts and transient(error)
         status = Task.Status.RETRYING if retry else Task.Status.FAILED
@@ -212,7 +215,7 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
         )
     finished = timezone.now()
     Execution.objects.filter(pk=execution.pk).update(
-        status=status, finished_at=finished, error=error_text[:10000]
+        status=status, finished_at=finished, error=error_text[:10000], traceback=trace[-20000:]
     )
     final = status in {Task.Status.COMPLETED, Task.Status.FAILED, Task.Status.CANCELLED}
     updated = (

@@ -23,6 +23,9 @@ UNITS = {
     "d": IntervalSchedule.DAYS,
 }
 CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+# The longest interval, per unit: a year (beat cannot compute dates far beyond that).
+LONGEST = {"s": 366 * 86400, "m": 366 * 1440, "h": 366 * 24, "d": 366}
+UNIT_NAMES = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_expression(expression: str) -> tuple[str, dict]:
@@ -30,17 +33,27 @@ def parse_expression(expression: str) -> tuple[str, dict]:
     text = (expression or "").strip()
     match = EVERY.match(text)
     if match:
-        every = int(match.group(1))
-        if every < 1:
-            raise ValidationError({"expression": "The interval must be at least 1."})
-        return "interval", {"every": every, "period": UNITS[match.group(2)[0].lower()]}
+        every, unit = int(match.group(1)), match.group(2)[0].lower()
+        if not 1 <= every <= LONGEST[unit]:
+            raise ValidationError(
+                {"expression": f"{text!r}: the interval must be from 1 to {LONGEST[unit]} "
+                 f"{UNIT_NAMES[unit]} (a year at most)."}
+            )  # fmt: skip
+        return "interval", {"every": every, "period": UNITS[unit]}
     parts = text.split()
     if parts and parts[0].lower() == "cron":
         fields = parts[1:]
-        if len(fields) != 5 or not all(CRON_FIELD.match(f) for f in fields):
+        if len(fields) != 5:
             raise ValidationError(
-                {"expression": "cron needs 5 fields: minute hour day-of-month month day-of-week."}
-            )
+                {"expression": f"{text!r}: cron needs 5 fields (minute hour day-of-month month "
+                 f"day-of-week), not {len(fields)}."}
+            )  # fmt: skip
+        wrong = [f for f in fields if not CRON_FIELD.match(f)]
+        if wrong:
+            raise ValidationError(
+                {"expression": f"{text!r}: {wrong[0]!r} is not a cron field: use digits, '*', "
+                 "'/', ',' and '-', e.g. '*/5' or '1-5'."}
+            )  # fmt: skip
         names = ["minute", "hour", "day_of_month", "month_of_year", "day_of_week"]
         options = dict(zip(names, fields, strict=True))
         try:  # the parser beat itself uses: ranges are checked (minute 0-59, …)

@@ -1,6 +1,7 @@
 """Flows: an event, a translator and where the records come from and go."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.data.models import DataType
@@ -9,6 +10,9 @@ from .algorithms import Algorithm
 from .base import NamespacedElement, optional_element
 from .events import Event
 from .translators import Translator
+
+MAX_LOT_SIZE = 10_000
+MAX_ATTEMPTS = 20
 
 
 class Flow(NamespacedElement):
@@ -53,7 +57,10 @@ class Flow(NamespacedElement):
         "scope filter", default=list, blank=True, help_text="Conditions, as an observer's."
     )
     lot_size = models.PositiveIntegerField(
-        "lot size", default=500, help_text="Records per task (and per bulk template render)."
+        "lot size",
+        default=500,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_LOT_SIZE)],
+        help_text=f"Records per task (and per bulk template render), 1 to {MAX_LOT_SIZE}.",
     )
     webhook = optional_element(
         "gateway.Webhook",
@@ -103,7 +110,10 @@ class Flow(NamespacedElement):
         "auto retry", default=True, help_text="Failed runs are retried with backoff."
     )
     max_attempts = models.PositiveSmallIntegerField(
-        "max attempts", default=3, help_text="Attempts before a failed run is final."
+        "max attempts",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ATTEMPTS)],
+        help_text=f"Attempts before a failed run is final, 1 to {MAX_ATTEMPTS}.",
     )
 
     class Meta(NamespacedElement.Meta):
@@ -123,5 +133,3 @@ class Flow(NamespacedElement):
             self.data_type_id or self.translator.source_data_type_id
         ):
             raise ValidationError({"data_type": "Which data type's records does it process?"})
-        if self.lot_size < 1:
-            raise ValidationError({"lot_size": "At least 1."})

@@ -106,6 +106,9 @@ class Execution(models.Model):
     started_at = models.DateTimeField("started", auto_now_add=True)
     finished_at = models.DateTimeField("finished", null=True, blank=True)
     error = models.TextField("error", blank=True)
+    traceback = models.TextField(
+        "traceback", blank=True, help_text="Where the platform's code was when it failed."
+    )
     worker = models.CharField("worker", max_length=100, blank=True)
 
     class Meta:

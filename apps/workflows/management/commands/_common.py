@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 
 from django.core.management.base import CommandError
 
@@ -28,3 +30,23 @@ def task_json(task) -> str:
         },
         default=str,
     )
+
+
+@contextlib.contextmanager
+def quiet_task_log():
+    """While a --sync run goes: the runner's log lines stay out of the terminal, whose
+    one line of error the command prints itself (the execution keeps the details)."""
+    runner = logging.getLogger("apps.workflows.engine.runner")
+    level = runner.level
+    runner.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        runner.setLevel(level)
+
+
+def failure(task) -> str:
+    """One line: what failed and why (the last attempt's error)."""
+    execution = task.executions.order_by("-attempt").first()
+    why = " ".join((execution.error if execution else "").split()) or "no error recorded"
+    return f"{task.description or 'task'} {task.status} (task #{task.pk}): {why}"

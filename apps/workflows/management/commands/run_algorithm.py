@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...models import Algorithm, Task
 from ...services import algorithm_run
-from ._common import find, task_json
+from ._common import failure, find, quiet_task_log, task_json
 
 
 class Command(BaseCommand):
@@ -25,11 +25,11 @@ class Command(BaseCommand):
             raise CommandError(f"--input is not JSON: {error}") from None
         if not isinstance(arguments, dict):
             raise CommandError("--input must be a JSON object of arguments")
-        task = algorithm_run(algorithm=algorithm, arguments=arguments, sync=options["sync"])
+        with quiet_task_log():
+            task = algorithm_run(algorithm=algorithm, arguments=arguments, sync=options["sync"])
         if not options["sync"]:
             self.stdout.write(str(task.pk))
             return
         self.stdout.write(task_json(task))
         if task.status != Task.Status.COMPLETED:
-            first = task.notifications.filter(level="error").first()
-            raise CommandError(first.message if first else f"task #{task.pk} {task.status}")
+            raise CommandError(failure(task))

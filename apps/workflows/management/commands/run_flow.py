@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...models import Flow, Task
 from ...services import flow_run
-from ._common import find, task_json
+from ._common import failure, find, quiet_task_log, task_json
 
 
 class Command(BaseCommand):
@@ -18,7 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         flow = find(Flow, options["flow"])
         try:
-            task = flow_run(flow=flow, sync=options["sync"])
+            with quiet_task_log():
+                task = flow_run(flow=flow, sync=options["sync"])
         except ValidationError as error:
             raise CommandError(error.messages[0]) from None
         if not options["sync"]:
@@ -26,4 +27,4 @@ class Command(BaseCommand):
             return
         self.stdout.write(task_json(task))
         if task.status != Task.Status.COMPLETED:
-            raise CommandError(f"flow {flow} {task.status}: see task #{task.pk}")
+            raise CommandError(failure(task))

@@ -1,0 +1,50 @@
+"""API clients get JSON errors, in every mode.
+
+DRF answers its own errors in JSON, but an unexpected exception in an API view
+reached Django, which showed its debug page (DEBUG on, the ``make run``
+default) to any signed-in API user, and an unknown URL under ``/api/`` got an
+HTML 404 page. This middleware answers both in JSON: ``{"detail": …}`` with
+the status; the exception itself goes to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, JsonResponse
+from django.utils.log import log_response
+
+logger = logging.getLogger("django.request")
+
+API_PREFIX = "/api/"
+REASONS = {404: "Not found.", 405: "Method not allowed.", 500: "Internal server error."}
+
+
+class APIErrorsAsJSON:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            detail = REASONS.get(response.status_code, response.reason_phrase)
+            return JsonResponse({"detail": detail}, status=response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(API_PREFIX) or isinstance(exception, Http404):
+            return None
+        response = JsonResponse(
+            {"detail": "Internal server error: the platform failed to answer this request; "
+             "the error is in the server's log."},
+            status=500,
+        )  # fmt: skip
+        log_response(
+            "%s: %s", "Internal Server Error", request.path,
+            response=response, request=request, exception=exception,
+        )  # fmt: skip
+        return response
