@@ -222,7 +222,6 @@ class Call:
         at, started = timezone.now(), time.perf_counter()
         response, error, code, sent = None, "", "", None
         try:
-            self.session.check(url)
             response = self.session.request(
                 self.method, url, params=params, data=body, headers=self.headers,
                 auth=self.auth, timeout=self.timeout,
