@@ -24,7 +24,7 @@ from apps.security.exceptions import AuthorizationError
 from apps.security.models import AuthorizationProvider
 from tests.gateway.remote_api import RemoteAPI
 
-from .attackers import Listener, offline_network
+from .attackers import Listener
 
 PUBLIC = "203.0.113.5"
 
@@ -83,7 +83,7 @@ AMBIGUOUS = [
 
 
 @pytest.mark.parametrize("template", AMBIGUOUS)
-def test_urls_that_parsers_read_differently_are_refused(template, listener, namespace):
+def test_urls_that_parsers_read_differently_are_refused(offline, template, listener, namespace):
     url = template.format(port=listener.port)
     with pytest.raises(DestinationDenied) as caught:
         check_url(url)
@@ -96,75 +96,77 @@ def test_urls_that_parsers_read_differently_are_refused(template, listener, name
 
 @pytest.mark.parametrize("deny_private", [True, False])
 def test_the_backslash_trick_reaches_nothing_in_either_mode(
-    deny_private, settings, listener, namespace
+    offline, deny_private, settings, listener, namespace
 ):
     settings.GATEWAY_DENY_PRIVATE_ADDRESSES = deny_private
     webhook = _webhook(namespace, f"http://127.0.0.1:{listener.port}\\@1.1.1.1")
-    with offline_network({}), pytest.raises(GatewayError) as caught:
+    with pytest.raises(GatewayError) as caught:
         list(webhook_fetch(webhook=webhook))
     assert caught.value.code == "unsupported_url"
     assert listener.received == []
     assert RequestLog.objects.get().error  # the refusal is in the request log
 
 
-def test_the_backslash_trick_on_a_token_url_reaches_nothing(production, listener, namespace):
+def test_the_backslash_trick_on_a_token_url_reaches_nothing(
+    offline, production, listener, namespace
+):
     authorization = _oauth2(namespace, f"http://127.0.0.1:{listener.port}\\@1.1.1.1/token")
-    with offline_network({}), pytest.raises(AuthorizationError) as caught:
+    with pytest.raises(AuthorizationError) as caught:
         services.authorization_refresh(authorization)
     assert caught.value.code == "unsupported_url"
     assert "client-secret-canary" not in str(caught.value)
     assert listener.received == []
 
 
-def test_dns_rebinding_cannot_reach_loopback(production, listener, namespace):
+def test_dns_rebinding_cannot_reach_loopback(offline, production, listener, namespace):
     """The first lookup says public, every later one loopback: a check that resolves
     and a connect that resolves again would reach the listener."""
     answers = itertools.chain([[PUBLIC]], itertools.repeat(["127.0.0.1"]))
     webhook = _webhook(namespace, f"http://rebind.example.test:{listener.port}", attempts=3)
-    with offline_network({"rebind.example.test": lambda: next(answers)}) as lookups:
-        with pytest.raises(GatewayError) as caught:
-            list(webhook_fetch(webhook=webhook))
+    offline.names.update({"rebind.example.test": lambda: next(answers)})
+    with pytest.raises(GatewayError) as caught:
+        list(webhook_fetch(webhook=webhook))
     assert listener.received == []
     # One lookup per connection attempt: the public answer was connected to (the test
     # network refused it, a retry followed); the loopback one was refused before connecting.
     assert caught.value.code == "denied_destination"
     assert "127.0.0.1" in str(caught.value)
-    assert lookups == ["rebind.example.test"] * 2
+    assert offline.lookups == ["rebind.example.test"] * 2
 
 
 def test_a_name_with_one_private_address_among_public_ones_is_refused(
-    production, listener, namespace
+    offline, production, listener, namespace
 ):
     webhook = _webhook(namespace, f"http://mixed.example.test:{listener.port}")
-    with offline_network({"mixed.example.test": [PUBLIC, "127.0.0.1"]}):
-        with pytest.raises(GatewayError) as caught:
-            list(webhook_fetch(webhook=webhook))
+    offline.names.update({"mixed.example.test": [PUBLIC, "127.0.0.1"]})
+    with pytest.raises(GatewayError) as caught:
+        list(webhook_fetch(webhook=webhook))
     assert caught.value.code == "denied_destination"
     assert listener.received == []
 
 
-def test_a_public_name_is_connected_to_by_the_checked_address(production, namespace):
+def test_a_public_name_is_connected_to_by_the_checked_address(offline, production, namespace):
     webhook = _webhook(namespace, "http://public.example.test")
-    with offline_network({"public.example.test": [PUBLIC]}):
-        with pytest.raises(GatewayError) as caught:
-            list(webhook_fetch(webhook=webhook))
+    offline.names.update({"public.example.test": [PUBLIC]})
+    with pytest.raises(GatewayError) as caught:
+        list(webhook_fetch(webhook=webhook))
     assert caught.value.code == "connection_error"  # allowed, and the test network said no
     assert PUBLIC in RequestLog.objects.get().error or "unreachable" in str(caught.value)
 
 
 def test_a_token_url_resolving_to_loopback_is_refused_when_connecting(
-    production, listener, namespace
+    offline, production, listener, namespace
 ):
     authorization = _oauth2(namespace, f"http://tokens.example.test:{listener.port}/token")
-    with offline_network({"tokens.example.test": ["127.0.0.1"]}):
-        with pytest.raises(AuthorizationError) as caught:
-            services.authorization_refresh(authorization)
+    offline.names.update({"tokens.example.test": ["127.0.0.1"]})
+    with pytest.raises(AuthorizationError) as caught:
+        services.authorization_refresh(authorization)
     assert caught.value.code == "denied_destination"
     assert "client-secret-canary" not in str(caught.value)
     assert listener.received == []
 
 
-def test_redirects_are_checked_when_they_connect(production, listener):
+def test_redirects_are_checked_when_they_connect(offline, production, listener):
     """A "public" server (here: one whose adapter skips the check) redirects to a name
     that resolves to the listener: the redirect's connection is refused."""
     redirector = RemoteAPI().start()
@@ -174,7 +176,8 @@ def test_redirects_are_checked_when_they_connect(production, listener):
         session.mount(hop, HTTPAdapter())  # unchecked, as if the first hop were public
         target = f"http://inside.example.test:{listener.port}/admin"
         names = {"inside.example.test": ["127.0.0.1"], "hop.example.test": ["127.0.0.1"]}
-        with offline_network(names), pytest.raises(GatewayError) as caught:
+        offline.names.update(names)
+        with pytest.raises(GatewayError) as caught:
             session.get(f"{hop}/redirect", params={"to": target}, timeout=2)
         assert caught.value.code == "denied_destination"
         assert [hit["path"] for hit in redirector.hits] == ["/redirect"]
@@ -184,12 +187,12 @@ def test_redirects_are_checked_when_they_connect(production, listener):
 
 
 def test_environment_proxies_are_not_used_when_private_addresses_are_denied(
-    production, listener, namespace, monkeypatch
+    offline, production, listener, namespace, monkeypatch
 ):
     monkeypatch.setenv("HTTP_PROXY", listener.url)  # a proxy would connect for us, unchecked
     webhook = _webhook(namespace, "http://public.example.test")
-    with offline_network({"public.example.test": [PUBLIC]}):
-        with pytest.raises(GatewayError) as caught:
-            list(webhook_fetch(webhook=webhook))
+    offline.names.update({"public.example.test": [PUBLIC]})
+    with pytest.raises(GatewayError) as caught:
+        list(webhook_fetch(webhook=webhook))
     assert caught.value.code == "connection_error"
     assert listener.received == []
