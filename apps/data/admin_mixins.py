@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
@@ -22,6 +23,22 @@ if TYPE_CHECKING:  # a mixin: the ModelAdmin after it provides what super() call
     from django.contrib.admin import ModelAdmin as _MixinBase
 else:
     _MixinBase = object
+
+
+class ReferencesCheckedForm(forms.ModelForm):
+    """Refuses references to other namespaces that the user saving may not make
+    (:func:`apps.data.permissions.reference_problems`), as errors of their fields."""
+
+    actor = None  # set per request by NamespacedAdmin.get_form
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's hook, undocumented
+        many = {f.name for f in self.instance._meta.many_to_many}
+        values = {name: self.cleaned_data[name] for name in many if name in self.cleaned_data}
+        problems = permissions.reference_problems(self.instance, actor=self.actor, values=values)
+        for name, messages in problems.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
 
 
 class NamespacedAdmin(_MixinBase):
@@ -75,12 +92,20 @@ class NamespacedAdmin(_MixinBase):
                 )
         super().delete_queryset(request, queryset)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (ReferencesCheckedForm, form), {"actor": request.user})
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if related is Namespace:
             kwargs["queryset"] = permissions.namespaces_for(request.user, permissions.CHANGE)
         elif any(field.name == "namespace" for field in related._meta.fields):
-            # Other elements can be referred to when their namespace is visible.
-            visible = permissions.namespaces_for(request.user, permissions.VIEW)
-            kwargs["queryset"] = related._default_manager.filter(namespace__in=visible)
+            kwargs["queryset"] = self.usable(related, request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def usable(self, model, request):
+        """The elements of ``model`` the user may refer to: those of namespaces they may
+        change (viewing is not using)."""
+        changeable = permissions.namespaces_for(request.user, permissions.CHANGE)
+        return model._default_manager.filter(namespace__in=changeable).select_related("namespace")

@@ -31,6 +31,7 @@ from typing import Any
 import requests
 from django.utils import timezone
 
+from apps.data.permissions import CrossNamespaceDenied, use_check
 from apps.security.models import Authorization
 from apps.security.services import (
     AuthorizationError,
@@ -115,7 +116,10 @@ class Call:
         headers: Mapping[str, Any] | None,
         authorization: Authorization | None = None,
     ) -> None:
-        connection = connection or webhook.connection
+        uses: list[tuple[Any, list[str]]] = []  # the stored references this call relies on
+        if connection is None:
+            connection = webhook.connection
+            uses.append((webhook, ["connection"]))
         if connection is None:
             raise GatewayError(
                 f"Webhook {webhook} has no default connection; name one for the call.",
@@ -138,7 +142,14 @@ class Call:
         }
         self.timeout = (connection.connect_timeout, connection.read_timeout)
         # A flow may override the connection's authorization.
+        if authorization is None:
+            uses.append((connection, ["authorization"]))
         self.authorization = authorization or connection.authorization
+        if self.authorization is not None:
+            uses.append((self.authorization, ["client"]))
+            if self.authorization.client is not None:
+                uses.append((self.authorization.client, ["provider"]))
+        _check_uses(uses, self.method)
         self.log = RequestLogger(
             webhook=webhook,
             connection=connection,
@@ -294,6 +305,16 @@ class Call:
     def close(self) -> None:
         self.session.close()
         self.log.flush()
+
+
+def _check_uses(uses: list[tuple[Any, list[str]]], method: str) -> None:
+    """Elements of other namespaces only where the namespace rule allows them
+    (:func:`apps.data.permissions.use_check`): nothing is sent otherwise."""
+    try:
+        for element, fields in uses:
+            use_check(element, fields)
+    except CrossNamespaceDenied as denied:
+        raise GatewayError(str(denied), code=denied.code, method=method) from None
 
 
 def _secret_params(authorization: Authorization | None) -> set[str]:

@@ -65,8 +65,9 @@ class AuthorizationProviderAdmin(SecretsAdmin):
 
     def save_model(self, request, obj, form, change):
         services.authorization_provider_save(
-            instance=obj, namespace=obj.namespace, name=obj.name, token_url=obj.token_url
-        )
+            instance=obj, namespace=obj.namespace, name=obj.name, token_url=obj.token_url,
+            actor=request.user,
+        )  # fmt: skip
 
 
 class AuthorizationClientForm(SecretFieldsForm):
@@ -93,6 +94,7 @@ class AuthorizationClientAdmin(SecretsAdmin):
             name=obj.name,
             provider=obj.provider,
             client_id=obj.client_id,
+            actor=request.user,
         )
 
 
@@ -176,5 +178,5 @@ class AuthorizationAdmin(SecretsAdmin):
 
     def save_model(self, request, obj, form, change):
         services.authorization_save(
-            instance=obj, namespace=obj.namespace, name=obj.name, kind=obj.kind
+            instance=obj, namespace=obj.namespace, name=obj.name, kind=obj.kind, actor=request.user
         )

@@ -27,6 +27,12 @@ def as_drf_error(error: DjangoValidationError) -> DRFValidationError:
     return DRFValidationError({"non_field_errors": error.messages})
 
 
+def actor_of(serializer: serializers.BaseSerializer):
+    """The user a serializer saves for (services check their references with it)."""
+    request = serializer.context.get("request")
+    return request.user if request is not None else None
+
+
 class NamespaceField(serializers.SlugRelatedField):
     """A namespace given by its name; only those the user can see exist for them."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.data.api.fields import ReferenceField
-from apps.data.api.setup import NamespaceField
+from apps.data.api.setup import NamespaceField, actor_of
 from apps.security.models import Authorization
 
 from .. import services
@@ -28,7 +28,9 @@ class ElementSerializer(serializers.ModelSerializer):
         data = dict(validated_data)
         namespace = data.pop("namespace", instance.namespace if instance else None)
         name = data.pop("name", instance.name if instance else "")
-        return type(self).service(namespace=namespace, name=name, instance=instance, **data)
+        return type(self).service(
+            namespace=namespace, name=name, instance=instance, actor=actor_of(self), **data
+        )
 
     def create(self, validated_data):
         return self.save_element(None, validated_data)
