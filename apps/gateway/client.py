@@ -26,6 +26,7 @@ import json
 import time
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import requests
@@ -48,7 +49,9 @@ from .pagination import PageRequest, paginator_for, records_of
 from .retries import is_retryable, retry_delay
 from .templating import render, render_values
 
-__all__ = ["FetchStats", "GatewayError", "Page", "webhook_fetch", "webhook_submit"]
+__all__ = [
+    "FetchStats", "GatewayError", "Page", "answer_text", "webhook_fetch", "webhook_submit",
+]  # fmt: skip
 
 ERROR_EXCERPT_CHARS = 300
 
@@ -153,7 +156,7 @@ class Call:
         self.log = RequestLogger(
             webhook=webhook,
             connection=connection,
-            secrets=secret_values(self.authorization),
+            secrets=lambda: secret_values(self.authorization),
             secret_params=_secret_params(self.authorization),
         )
         self.auth = self._guard(authorization_auth, self.authorization)
@@ -226,6 +229,8 @@ class Call:
                     url=where,
                     status=response.status_code,
                 )
+            # For answer_text(): the body as the request log would keep it.
+            response.redacted_text = partial(self.log.clean_text, response.content)  # type: ignore[attr-defined]
             return response
 
     def _attempt(self, url, params, body, attempt):
@@ -305,6 +310,12 @@ class Call:
     def close(self) -> None:
         self.session.close()
         self.log.flush()
+
+
+def answer_text(response: requests.Response) -> str:
+    """The start of the body of an answer :func:`webhook_submit` returned, with the
+    call's secrets hidden as in the request log (for notifications)."""
+    return response.redacted_text()  # type: ignore[attr-defined]
 
 
 def _check_uses(uses: list[tuple[Any, list[str]]], method: str) -> None:

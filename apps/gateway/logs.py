@@ -13,7 +13,7 @@ a long fetch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from django.conf import settings
@@ -44,17 +44,23 @@ class RequestLogger:
         *,
         webhook: Webhook,
         connection: Connection,
-        secrets: set[str],
+        secrets: Callable[[], set[str]],
         secret_params: set[str],
     ) -> None:
         self.webhook = webhook
         self.connection = connection
-        self.secrets = secrets
+        # Asked anew each time: an OAuth 2.0 token obtained or refreshed during the
+        # call is a secret from then on.
+        self._secrets = secrets
         self.secret_params = secret_params
         self.body_limit = settings.GATEWAY_LOG_BODY_BYTES
         self.success_bodies = settings.GATEWAY_LOG_SUCCESS_BODIES
         self.rows: list[RequestLog] = []
         self.has_failures = False
+
+    @property
+    def secrets(self) -> set[str]:
+        return self._secrets()
 
     def clean_url(self, url: str) -> str:
         return redact_text(redact_url(url, self.secret_params), self.secrets)
@@ -65,9 +71,10 @@ class RequestLogger:
     def clean_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         redacted = redact_headers(dict(headers))
         # An API key under a header name the redactor does not know is still a secret.
+        secrets = self.secrets
         for name, value in redacted.items():
-            if any(secret in str(value) for secret in self.secrets):
-                redacted[name] = redact_text(str(value), self.secrets)
+            if any(secret in str(value) for secret in secrets):
+                redacted[name] = redact_text(str(value), secrets)
         return redacted
 
     def add(

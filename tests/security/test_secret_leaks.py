@@ -1,0 +1,196 @@
+"""Issue 9.3: secrets that leaked, and no longer do.
+
+(a) an OAuth 2.0 access token obtained during a call; (b) a remote echoing the
+credentials into a notified response; (c) ``dumpdata``; (d) the authorization
+code in the callback's access log; (e) API tokens stored in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from apps.data.services import data_type_save, records_save
+from apps.gateway.models import RequestLog
+from apps.gateway.services import connection_save, webhook_save
+from apps.security import services
+from apps.security.models import Authorization, AuthorizationClient
+from apps.workflows.engine.runner import task_run
+from apps.workflows.models import Execution, Flow, Notification, Task, Translator
+from apps.workflows.services import element_save, flow_enqueue
+
+from .attackers import EchoRemote
+
+ITEM = {"type": "object", "properties": {"id": {"type": "integer"}}}
+
+
+@pytest.fixture
+def echo():
+    with EchoRemote() as remote:
+        yield remote
+
+
+def _run(flow) -> Task:
+    task = flow_enqueue(flow=flow)
+    task_run(task.pk)
+    task.refresh_from_db()
+    return task
+
+
+def _everywhere_a_user_looks(task, api, admin_client) -> str:
+    """Every place the issue found the token: the task's error (API), its notifications
+    (API and admin), its executions, the request log."""
+    notification = Notification.objects.filter(task=task).first()
+    assert notification is not None
+    return "\n".join(
+        [
+            api.get(f"/api/v2/setup/task/{task.pk}/").content.decode(),
+            api.get(f"/api/v2/setup/notification/?task={task.pk}").content.decode(),
+            admin_client.get("/admin/workflows/notification/").content.decode(),
+            admin_client.get(
+                f"/admin/workflows/notification/{notification.pk}/change/"
+            ).content.decode(),
+            admin_client.get(f"/admin/workflows/task/{task.pk}/change/").content.decode(),
+            json.dumps(list(Execution.objects.values("error"))),
+            json.dumps(
+                list(RequestLog.objects.values("url", "request_headers", "response_body", "error")),
+                default=str,
+            ),  # fmt: skip
+        ]
+    )
+
+
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def test_a_token_obtained_during_the_call_is_hidden_everywhere(
+    namespace, echo, api, admin_client, caplog
+):
+    """(a) The remote refuses with a 422 that quotes the header it got."""
+    echo.status = 422
+    provider = services.authorization_provider_save(
+        namespace=namespace, name="p", token_url=f"{echo.url}/oauth/token"
+    )
+    client = services.authorization_client_save(
+        namespace=namespace, name="c", provider=provider, client_id="id",
+        client_secret="client-secret-canary",
+    )  # fmt: skip
+    oauth = services.authorization_save(
+        namespace=namespace, name="o", kind="oauth2", client=client,
+        grant_type="client_credentials",
+    )  # fmt: skip
+    connection = connection_save(
+        namespace=namespace, name="api", base_url=echo.url, authorization=oauth, max_attempts=1
+    )
+    webhook = webhook_save(namespace=namespace, name="items", path="items", connection=connection)
+    target = data_type_save(namespace=namespace, name="Item", schema=ITEM)
+    parse = element_save(model=Translator, namespace=namespace, name="parse", type="import",
+                         style="mapping", target_data_type=target)  # fmt: skip
+    flow = element_save(model=Flow, namespace=namespace, name="import", translator=parse,
+                        webhook=webhook, max_attempts=1)  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        task = _run(flow)
+    assert task.status == "failed"
+    [token] = echo.issued
+    assert echo.seen[-1]["headers"]["Authorization"] == f"Bearer {token}"  # it was sent
+    seen = _everywhere_a_user_looks(task, api, admin_client)
+    assert "HTTP 422" in seen and "[REDACTED]" in seen
+    assert token not in seen and "client-secret-canary" not in seen
+    assert token not in caplog.text  # the web/worker log
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "sent"),
+    [
+        ("basic", {"username": "u", "password": "basic-pass-canary"},
+         base64.b64encode(b"u:basic-pass-canary").decode()),
+        ("bearer", {"token": "bearer-token-canary"}, "bearer-token-canary"),
+        ("api_key", {"key_name": "X-Partner", "key_value": "api-key-canary"}, "api-key-canary"),
+        ("api_key", {"key_name": "partner", "key_value": "query-key-canary", "key_in": "query"},
+         "query-key-canary"),
+    ],
+)  # fmt: skip
+def test_a_notified_response_hides_the_credentials_it_echoes(
+    kind, fields, sent, namespace, echo, api, admin_client
+):
+    """(b) notify_response keeps the answer's body, redacted like the request log."""
+    auth = services.authorization_save(namespace=namespace, name="a", kind=kind, **fields)
+    connection = connection_save(
+        namespace=namespace, name="api", base_url=echo.url, authorization=auth, max_attempts=1
+    )
+    webhook = webhook_save(namespace=namespace, name="post", path="items", method="POST",
+                           connection=connection)  # fmt: skip
+    source = data_type_save(namespace=namespace, name="Item", schema=ITEM)
+    records_save(data_type=source, records=[{"id": 1}])
+    render = element_save(model=Translator, namespace=namespace, name="render", type="export",
+                          style="template", source_data_type=source,
+                          template='{"id": {{ id }}}')  # fmt: skip
+    flow = element_save(model=Flow, namespace=namespace, name="export", translator=render,
+                        webhook=webhook, scope="all", notify_response=True)  # fmt: skip
+    task = _run(flow)
+    assert task.status == "completed"
+    assert sent in json.dumps(echo.seen[-1])  # the credentials were sent, and echoed
+    [notification] = Notification.objects.filter(task=task, message__contains="answered")
+    assert "values" in notification.attachment["body"]  # the body is kept, not dropped
+    shown = json.dumps(notification.attachment) + _everywhere_a_user_looks(task, api, admin_client)
+    assert sent not in shown
+    assert fields.get("password", fields.get("token", fields.get("key_value"))) not in shown
+
+
+# --- (c) dumpdata ----------------------------------------------------------------------------
+
+
+def test_dumpdata_keeps_secrets_encrypted_and_loaddata_restores_them(namespace, tmp_path):
+    services.authorization_save(
+        namespace=namespace, name="basic", kind="basic", username="u", password="dump-canary-1"
+    )
+    provider = services.authorization_provider_save(
+        namespace=namespace, name="p", token_url="https://auth.example/token"
+    )
+    services.authorization_client_save(
+        namespace=namespace, name="c", provider=provider, client_id="id",
+        client_secret="dump-canary-2",
+    )  # fmt: skip
+    connection_save(namespace=namespace, name="api", base_url="https://api.example")
+    dumps = {}
+    for fmt in ("json", "jsonl", "xml", "python"):
+        out = io.StringIO()
+        call_command("dumpdata", "security", format=fmt if fmt != "python" else "json",
+                     stdout=out)  # fmt: skip
+        dumps[fmt] = out.getvalue()
+        assert "dump-canary-1" not in dumps[fmt] and "dump-canary-2" not in dumps[fmt], fmt
+    fixture = tmp_path / "security.json"
+    fixture.write_text(dumps["json"])
+    Authorization.objects.all().delete()
+    AuthorizationClient.objects.all().delete()
+    call_command("loaddata", str(fixture), stdout=io.StringIO())
+    assert Authorization.objects.get(name="basic").password == "dump-canary-1"
+    assert AuthorizationClient.objects.get(name="c").client_secret == "dump-canary-2"
+    # Loaded again: still encrypted once, not twice.
+    call_command("loaddata", str(fixture), stdout=io.StringIO())
+    assert Authorization.objects.get(name="basic").password == "dump-canary-1"
+
+
+def test_a_fixture_written_by_hand_with_plain_secrets_still_loads(namespace, tmp_path):
+    fixture = tmp_path / "plain.json"
+    fixture.write_text(json.dumps([{
+        "model": "security.authorization", "pk": 99,
+        "fields": {"namespace": namespace.pk, "name": "hand", "kind": "bearer",
+                   "token": "hand-written-token", "created_at": "2026-01-01T00:00:00Z",
+                   "updated_at": "2026-01-01T00:00:00Z"},
+    }]))  # fmt: skip
+    call_command("loaddata", str(fixture), stdout=io.StringIO())
+    assert Authorization.objects.get(pk=99).token == "hand-written-token"
+    out = io.StringIO()
+    call_command("dumpdata", "security.authorization", stdout=out)
+    assert "hand-written-token" not in out.getvalue()
