@@ -61,7 +61,7 @@ def _everywhere_a_user_looks(task, api, admin_client) -> str:
             json.dumps(
                 list(RequestLog.objects.values("url", "request_headers", "response_body", "error")),
                 default=str,
-            ),  # fmt: skip
+            ),
         ]
     )
 
