@@ -293,6 +293,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The development server's access log, through the filter (OAuth codes in URLs).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # The filesystem broker has no host; kombu warns about that on every connection.
         "kombu.connection": {"level": "ERROR" if CELERY_BROKER_URL == "filesystem://" else "INFO"},
     },

@@ -194,3 +194,58 @@ def test_a_fixture_written_by_hand_with_plain_secrets_still_loads(namespace, tmp
     out = io.StringIO()
     call_command("dumpdata", "security.authorization", stdout=out)
     assert "hand-written-token" not in out.getvalue()
+
+
+# --- (d) the OAuth callback's access log --------------------------------------------------
+
+SERVERS = {
+    "runserver": ["manage.py", "runserver", "127.0.0.1:{port}", "--noreload"],
+    "gunicorn": ["-m", "gunicorn", "config.wsgi", "--bind", "127.0.0.1:{port}",
+                 "--workers", "1", "--access-logfile", "-"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_the_authorization_code_stays_out_of_the_access_log(server, tmp_path):
+    """The provider sends the browser back with ``?code=…``: the web server's access
+    log (runserver in development, gunicorn in production) must not keep it."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    from tests.test_run import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}  # fmt: skip
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
+    log = tmp_path / "access.log"
+    args = [part.format(port=port) for part in SERVERS[server]]
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/admin/login/", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.2)
+        code = "authorization-code-canary-42"
+        answer = requests.get(f"{base}/security/oauth/callback/?code={code}&state=s1", timeout=10)
+        assert answer.status_code == 200 and "/admin/login/" in answer.url  # sign in first
+        time.sleep(0.5)  # the access lines are written after the answers
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    text = log.read_text()
+    assert "/security/oauth/callback/" in text, text[-2000:]
+    assert code not in text and "[REDACTED]" in text
