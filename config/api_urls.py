@@ -6,11 +6,11 @@ Every app's setup routes (/api/v2/setup/<kind>/) come before the record routes
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from apps.data.api.urls import record_urlpatterns
 from apps.data.api.urls import setup_urlpatterns as data_setup
 from apps.gateway.api.urls import setup_urlpatterns as gateway_setup
+from apps.security.api.auth import ObtainTokenView, RevokeTokenView
 from apps.security.api.urls import setup_urlpatterns as security_setup
 from apps.workflows.api.urls import setup_urlpatterns as workflows_setup
 
@@ -19,7 +19,9 @@ setup_urlpatterns = [*data_setup, *security_setup, *gateway_setup, *workflows_se
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("v2/auth/token/", obtain_auth_token, name="api-token"),
+    path("v2/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("v2/auth/logout/", RevokeTokenView.as_view(), name="api-logout"),
+    path("v2/auth/logout_all/", RevokeTokenView.as_view(revoke_all=True), name="api-logout-all"),
     path("v2/", include(setup_urlpatterns)),
     path("v2/", include(record_urlpatterns)),
 ]

@@ -249,3 +249,86 @@ def test_the_authorization_code_stays_out_of_the_access_log(server, tmp_path):
     text = log.read_text()
     assert "/security/oauth/callback/" in text, text[-2000:]
     assert code not in text and "[REDACTED]" in text
+
+
+# --- (e) API tokens ---------------------------------------------------------------------
+
+
+def _columns_of_token_table() -> str:
+    from knox.models import AuthToken
+
+    return json.dumps(list(AuthToken.objects.values()), default=str)
+
+
+def test_api_tokens_are_stored_hashed_shown_once_and_revocable(admin_user, admin_client):
+    from rest_framework.test import APIClient
+
+    anonymous = APIClient()
+    answer = anonymous.post(
+        "/api/v2/auth/token/", {"username": "admin", "password": "admin-Passw0rd!"}, format="json"
+    )
+    assert answer.status_code == 200
+    token, expiry = answer.json()["token"], answer.json()["expiry"]
+    assert len(token) == 64 and expiry  # it expires (API_TOKEN_TTL_DAYS)
+    assert token not in _columns_of_token_table()  # only its digest is kept
+    assert token not in admin_client.get("/admin/knox/authtoken/").content.decode()
+    again = anonymous.post(
+        "/api/v2/auth/token/", {"username": "admin", "password": "admin-Passw0rd!"}, format="json"
+    )
+    assert again.json()["token"] != token  # a new one each time; the old one is not shown again
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v2/setup/namespace/").status_code == 200
+    assert client.post("/api/v2/auth/logout/").status_code == 204
+    assert client.get("/api/v2/setup/namespace/").status_code == 401  # revoked
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Token {again.json()['token']}")
+    assert other.get("/api/v2/setup/namespace/").status_code == 200  # the other one still works
+    assert other.post("/api/v2/auth/logout_all/").status_code == 204
+    assert other.get("/api/v2/setup/namespace/").status_code == 401
+
+
+def test_an_expired_token_is_refused(admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    from apps.security.tokens import api_token_create
+
+    instance, token = api_token_create(user=admin_user, ttl=timedelta(days=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v2/setup/namespace/").status_code == 200
+    AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v2/setup/namespace/").status_code == 401
+
+
+def test_the_commands_print_a_token_once(db, monkeypatch, django_user_model):
+    from django.core.management import CommandError
+    from rest_framework.test import APIClient
+
+    monkeypatch.setenv("ADMIN_USER", "boss")
+    monkeypatch.setenv("ADMIN_PASSWORD", "a-Long-passw0rd")
+    out = io.StringIO()
+    call_command("ensure_admin", stdout=out)
+    printed = out.getvalue().split("API token: ")[1].strip()
+    assert printed not in _columns_of_token_table()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {printed}")
+    assert client.get("/api/v2/setup/namespace/").status_code == 200
+    again = io.StringIO()
+    call_command("ensure_admin", stdout=again)
+    assert "API token" not in again.getvalue()  # never shown twice
+
+    out = io.StringIO()
+    call_command("create_api_token", "boss", "--days", "0", stdout=out, stderr=io.StringIO())
+    second = out.getvalue().strip()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert client.get("/api/v2/setup/namespace/").status_code == 200
+    call_command("create_api_token", "boss", "--revoke", stdout=io.StringIO())
+    assert client.get("/api/v2/setup/namespace/").status_code == 401
+    with pytest.raises(CommandError, match="no user 'nobody'"):
+        call_command("create_api_token", "nobody")
