@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 
 from . import permissions
@@ -39,6 +41,23 @@ class ReferencesCheckedForm(forms.ModelForm):
         for name, messages in problems.items():
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
+
+
+def _is_element_model(model) -> bool:
+    return model is Namespace or any(f.name == "namespace" for f in model._meta.concrete_fields)
+
+
+class VisibleRelatedFilter(admin.RelatedFieldListFilter):
+    """A sidebar filter of namespaces or elements that lists only those the user may see
+    (Django's lists every row of the related table: other tenants' names)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        visible = permissions.namespaces_for(request.user, permissions.VIEW)
+        limit = (
+            {"pk__in": visible} if field.related_model is Namespace else {"namespace__in": visible}
+        )
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
 
 
 class NamespacedAdmin(_MixinBase):
@@ -91,6 +110,24 @@ class NamespacedAdmin(_MixinBase):
                     "Some of the selected elements are in namespaces you may not change."
                 )
         super().delete_queryset(request, queryset)
+
+    def get_list_filter(self, request):
+        """Sidebar filters on namespaces and elements list only what the user may see."""
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                try:
+                    field = get_fields_from_path(self.model, entry)[-1]
+                except FieldDoesNotExist:
+                    field = None
+                if (
+                    field is not None
+                    and field.is_relation
+                    and _is_element_model(field.related_model)
+                ):
+                    entry = (entry, VisibleRelatedFilter)
+            filters.append(entry)
+        return filters
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
