@@ -380,3 +380,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# HTTPS in production: redirect http to https, and HSTS (a year, subdomains, preload;
+# SECURE_HSTS_PRELOAD=0 before the domain is ready for browsers' preload lists).
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, opt in with
+# SECURE_PROXY_SSL_HEADER=1 (never otherwise: clients could claim https themselves).
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

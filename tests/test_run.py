@@ -38,6 +38,7 @@ def platform(request, tmp_path):
             "ALLOWED_HOSTS": "127.0.0.1",
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
+            "SECURE_SSL_REDIRECT": "0",  # plain http here; production redirects to https
         }
     env = dict(
         os.environ,
@@ -84,9 +85,11 @@ def platform(request, tmp_path):
         try:
             if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a slow answer: not up yet
             time.sleep(0.2)
     else:
+        process.send_signal(signal.SIGINT)  # the runner stops its web, worker and beat
+        process.wait(timeout=30)
         raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
     yield base, token, process, tmp_path / "run.log", request.param
     if process.poll() is None:

@@ -7,6 +7,8 @@ permissions decide who sees and changes what (:class:`NamespacedAdmin`).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -139,6 +141,17 @@ class AuthorizationAdmin(SecretsAdmin):
             "description": "Save, then press 'Authorize' to obtain tokens from the provider.",
         }),
     ]  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        authorization = self.get_object(request, unquote(object_id))
+        client = getattr(authorization, "client", None)
+        if client is not None and client.provider.authorize_url:
+            # The Authorize button's form is answered with a redirect to the provider,
+            # which the Content-Security-Policy's form-action must name.
+            parts = urlsplit(client.provider.authorize_url)
+            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+        return response
 
     def get_urls(self):
         opts = self.model._meta

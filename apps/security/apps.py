@@ -11,6 +11,7 @@ class SecurityConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_save
 
+        from . import schema  # noqa: F401  # registers the token scheme with drf-spectacular
         from .checks import fernet_keys_check
         from .fields import decrypt_loaded_secrets
 

@@ -146,11 +146,21 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.url.path
         if path == "/oauth/token":
             self.token_endpoint()
+        elif path == "/oauth/authorize":  # the user says yes at once
+            self.consent()
         elif path in checks:
             ok = checks[path]()
             self.reply(200 if ok else 401, {"ok": ok, "path": path, "query": self.query})
         else:
             self.reply(404, {"error": "not found"})
+
+    def consent(self) -> None:
+        redirect_uri = self.query.get("redirect_uri", "")
+        code = self.server.api.issue_code(redirect_uri)
+        self.send_response(302)
+        self.send_header("Location", f"{redirect_uri}?code={code}&state={self.query.get('state')}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def bearer_ok(self, token: str) -> bool:
         header = self.headers.get("Authorization", "")
