@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -34,6 +35,10 @@ def excerpt(content: bytes | str | None, limit: int) -> str:
     else:
         text = content[: limit + 1]
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 class RequestLogger:
@@ -68,8 +73,10 @@ class RequestLogger:
     def clean_text(self, content: bytes | str | None) -> str:
         return redact_text(excerpt(content, self.body_limit), self.secrets)
 
-    def clean_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        redacted = redact_headers(dict(headers))
+    def clean_headers(self, headers: Mapping[Any, Any]) -> dict[str, str]:
+        # Some auth hooks set bytes (requests-oauthlib's OAuth 1.0a header): HTTP header
+        # bytes are Latin-1, and the log row is JSON.
+        redacted = redact_headers({_text(name): _text(value) for name, value in headers.items()})
         # An API key under a header name the redactor does not know is still a secret.
         secrets = self.secrets
         for name, value in redacted.items():
