@@ -21,6 +21,8 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 
+from tests.workflows.systems import _Server
+
 
 class Listener:
     """``with Listener() as listener:`` a TCP server on 127.0.0.1 recording every byte."""
@@ -144,47 +146,28 @@ def offline_network(names: dict[str, Answer]) -> Iterator[list[str]]:
         socket.socket.connect = real_connect  # type: ignore[method-assign]
 
 
-class EchoRemote:
+class EchoRemote(_Server):
     """A remote API on 127.0.0.1 that repeats back the values of every header it got
     (under names no redactor would guess) and issues OAuth 2.0 tokens.
 
     ``POST /oauth/token`` grants a fresh access token (client credentials); any other
     path answers ``status`` with ``{"values": [header values…], "query": "…"}``.
+    ``with EchoRemote() as remote:`` runs it for the block.
     """
 
     def __init__(self, status: int = 200) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        remote = self
+        super().__init__()
         self.status = status
         self.issued: list[str] = []
         self.seen: list[dict] = []
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                remote.answer(self)
-
-            def do_POST(self):
-                remote.answer(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
     def __enter__(self) -> EchoRemote:
-        self.thread.start()
-        return self
+        return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.stop()
 
-    def answer(self, handler) -> None:
+    def handle(self, handler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         path, _, query = handler.path.partition("?")
@@ -195,15 +178,7 @@ class EchoRemote:
         if path == "/oauth/token":
             token = f"access-token-canary-{len(self.issued) + 1}"
             self.issued.append(token)
-            status, payload = 200, {"access_token": token, "token_type": "Bearer"}
+            self.reply(handler, 200, {"access_token": token, "token_type": "Bearer"})
         else:
-            status, payload = (
-                self.status,
-                {"values": list(handler.headers.values()), "query": query},
-            )
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+            values = list(handler.headers.values())
+            self.reply(handler, self.status, {"values": values, "query": query})
