@@ -88,7 +88,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # hashed API tokens (issue 9)
+    "axes",  # admin login lockout (issue 9)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -113,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (issue 9)
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks (issue 9)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -159,6 +162,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins (issue 9)
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -201,7 +205,7 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.security.throttling.TokenAuthentication",  # hashed tokens (issue 9)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -316,6 +320,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The development server's access log, through the filter (OAuth codes in URLs).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # The filesystem broker has no host; kombu warns about that on every connection.
         "kombu.connection": {"level": "ERROR" if CELERY_BROKER_URL == "filesystem://" else "INFO"},
     },
@@ -339,3 +345,73 @@ GATEWAY_LOG_BODY_BYTES = env.int("GATEWAY_LOG_BODY_BYTES", default=2048)
 # (bench/fetch.py: about a fifth of the throughput of a fast paged import).
 GATEWAY_LOG_SUCCESS_BODIES = env.bool("GATEWAY_LOG_SUCCESS_BODIES", default=False)
 REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=30)
+
+
+# --- Security hardening (issue 9) ---------------------------------------------------
+# Kept together so that it merges as one block. Variables: API_TOKEN_TTL_DAYS,
+# API_AUTH_FAILURE_RATE, API_TOKEN_RATE, TRUSTED_PROXY_COUNT, ADMIN_LOGIN_FAILURES,
+# ADMIN_LOCKOUT_MINUTES, CACHE_URL, SECURE_* (below).
+from datetime import timedelta  # noqa: E402
+
+# API tokens (django-rest-knox): hashed, shown once, expiring after this many days (0: never).
+_token_days = env.int("API_TOKEN_TTL_DAYS", default=30)
+API_TOKEN_TTL = timedelta(days=_token_days) if _token_days > 0 else None
+REST_KNOX = {"TOKEN_TTL": API_TOKEN_TTL, "AUTH_HEADER_PREFIX": "Token"}
+# Clients are counted by REMOTE_ADDR; behind N proxies of your own, by the address
+# the outermost of them saw (X-Forwarded-For). Never trust a header nobody checked.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# Failed sign-ins per client address (then 429 for its tokens too), and token requests.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "auth_failure": env.str("API_AUTH_FAILURE_RATE", default="30/hour"),
+    "auth_token": env.str("API_TOKEN_RATE", default="60/hour"),
+}
+# Throttle counts live in the cache: set CACHE_URL (redis://…) when several web
+# processes serve, so that they share one count.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CACHE_URL", default=""),
+    }
+    if env.str("CACHE_URL", default="")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# Admin login lockout (django-axes): this many failures for one username from one
+# address lock that pair out for ADMIN_LOCKOUT_MINUTES (answers 429).
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_ONLY_ADMIN_SITE = True  # the API has its own throttles (apps/security/throttling.py)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.security.throttling.client_ip"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this
+# site only; no inline scripts, no plugins, no framing, forms post here only. Inline
+# style attributes stay allowed (the admin and its widgets set them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# HTTPS in production: redirect http to https, and HSTS (a year, subdomains, preload;
+# SECURE_HSTS_PRELOAD=0 before the domain is ready for browsers' preload lists).
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, opt in with
+# SECURE_PROXY_SSL_HEADER=1 (never otherwise: clients could claim https themselves).
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

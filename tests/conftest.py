@@ -7,11 +7,20 @@ worker processes started by tests see it) by default, or DATABASE_URL.
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from apps.data import permissions
 from apps.data.models import Namespace
+from apps.security.tokens import api_token_create
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counts (per client address, in the cache) do not carry over between tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -38,10 +47,10 @@ def admin_user(db, django_user_model):
 
 @pytest.fixture
 def api(admin_user) -> APIClient:
-    """An API client authenticated as a superuser with a DRF token."""
+    """An API client authenticated as a superuser with an API token."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=admin_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = api_token_create(user=admin_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -51,8 +60,8 @@ def api_as(db):
 
     def make(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, token = api_token_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

@@ -105,6 +105,7 @@ def start_platform(mode, tmp_path):
             "ALLOWED_HOSTS": "127.0.0.1",
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
+            "SECURE_SSL_REDIRECT": "0",  # plain http here; production redirects to https
         }
     env = dict(
         os.environ,

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 
 from . import permissions
@@ -22,6 +25,39 @@ if TYPE_CHECKING:  # a mixin: the ModelAdmin after it provides what super() call
     from django.contrib.admin import ModelAdmin as _MixinBase
 else:
     _MixinBase = object
+
+
+class ReferencesCheckedForm(forms.ModelForm):
+    """Refuses references to other namespaces that the user saving may not make
+    (:func:`apps.data.permissions.reference_problems`), as errors of their fields."""
+
+    actor = None  # set per request by NamespacedAdmin.get_form
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's hook, undocumented
+        many = {f.name for f in self.instance._meta.many_to_many}
+        values = {name: self.cleaned_data[name] for name in many if name in self.cleaned_data}
+        problems = permissions.reference_problems(self.instance, actor=self.actor, values=values)
+        for name, messages in problems.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+def _is_element_model(model) -> bool:
+    return model is Namespace or any(f.name == "namespace" for f in model._meta.concrete_fields)
+
+
+class VisibleRelatedFilter(admin.RelatedFieldListFilter):
+    """A sidebar filter of namespaces or elements that lists only those the user may see
+    (Django's lists every row of the related table: other tenants' names)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        visible = permissions.namespaces_for(request.user, permissions.VIEW)
+        limit = (
+            {"pk__in": visible} if field.related_model is Namespace else {"namespace__in": visible}
+        )
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
 
 
 class NamespacedAdmin(_MixinBase):
@@ -75,12 +111,38 @@ class NamespacedAdmin(_MixinBase):
                 )
         super().delete_queryset(request, queryset)
 
+    def get_list_filter(self, request):
+        """Sidebar filters on namespaces and elements list only what the user may see."""
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                try:
+                    field = get_fields_from_path(self.model, entry)[-1]
+                except FieldDoesNotExist:
+                    field = None
+                if (
+                    field is not None
+                    and field.is_relation
+                    and _is_element_model(field.related_model)
+                ):
+                    entry = (entry, VisibleRelatedFilter)
+            filters.append(entry)
+        return filters
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (ReferencesCheckedForm, form), {"actor": request.user})
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if related is Namespace:
             kwargs["queryset"] = permissions.namespaces_for(request.user, permissions.CHANGE)
         elif any(field.name == "namespace" for field in related._meta.fields):
-            # Other elements can be referred to when their namespace is visible.
-            visible = permissions.namespaces_for(request.user, permissions.VIEW)
-            kwargs["queryset"] = related._default_manager.filter(namespace__in=visible)
+            kwargs["queryset"] = self.usable(related, request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def usable(self, model, request):
+        """The elements of ``model`` the user may refer to: those of namespaces they may
+        change (viewing is not using)."""
+        changeable = permissions.namespaces_for(request.user, permissions.CHANGE)
+        return model._default_manager.filter(namespace__in=changeable).select_related("namespace")

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from . import jsonbounds, upsert
 from .models import RECORD_KEY_MAX_LENGTH, DataType, Namespace, Record
+from .permissions import reference_problems
 from .signals import RecordsSaved, records_saved
 from .validation import CompiledSchema, RecordProblem, check_schema_depth, compiled_schema
 
@@ -244,11 +245,13 @@ def data_type_save(
     return data_type
 
 
-def element_save(element: Any, fields: dict[str, Any], *, skip=None) -> Any:
+def element_save(element: Any, fields: dict[str, Any], *, skip=None, actor=None) -> Any:
     """Set ``fields`` on a setup element, validate it (model rules included) and save it.
 
     The one write path of every app's setup elements: nothing invalid is stored,
-    and many-to-many fields are set once the element has an id. ``skip(field,
+    and many-to-many fields are set once the element has an id. References to
+    other namespaces must be allowed for ``actor``, the user saving (None: the
+    platform itself; :func:`apps.data.permissions.references_check`). ``skip(field,
     value)`` may leave a field as it is (the security app keeps a stored secret
     when None is given for it).
     """
@@ -261,7 +264,17 @@ def element_save(element: Any, fields: dict[str, Any], *, skip=None) -> Any:
     for name, value in fields.items():
         if name in concrete and not (skip and skip(concrete[name], value)):
             setattr(element, name, value)
-    element.full_clean()
+    errors: dict[str, list] = {}
+    try:
+        element.full_clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)  # type: ignore[arg-type]
+    if "namespace" not in errors:  # references are compared with the element's namespace
+        values = {name: list(fields[name]) for name in many & set(fields)}
+        for name, messages in reference_problems(element, actor=actor, values=values).items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         element.save()
         for name in many & set(fields):

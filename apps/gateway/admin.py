@@ -10,7 +10,6 @@ from django.db import models
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.data import permissions
 from apps.data.admin_mixins import NamespacedAdmin
 from apps.data.widgets import JSONEditorWidget
 
@@ -30,7 +29,7 @@ class ServiceSaveAdmin(NamespacedAdmin, admin.ModelAdmin):
     search_fields = ["name", "namespace__name"]
 
     def save_model(self, request, obj, form, change):
-        type(self).service(namespace=obj.namespace, name=obj.name, instance=obj)
+        type(self).service(namespace=obj.namespace, name=obj.name, instance=obj, actor=request.user)
 
 
 @admin.register(Connection)
@@ -89,11 +88,8 @@ class ConnectionRoleAdmin(ServiceSaveAdmin):
     filter_horizontal = ["connections", "webhooks"]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        # As NamespacedAdmin does for foreign keys: only elements of visible namespaces.
-        visible = permissions.namespaces_for(request.user, permissions.VIEW)
-        kwargs["queryset"] = db_field.related_model.objects.filter(
-            namespace__in=visible
-        ).select_related("namespace")
+        # As NamespacedAdmin does for foreign keys: only elements the user may use.
+        kwargs["queryset"] = self.usable(db_field.related_model, request)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="connections")

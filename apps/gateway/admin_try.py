@@ -60,9 +60,11 @@ class TryForm(forms.Form):
 
     def __init__(self, *args, webhook: Webhook, user, **kwargs):
         super().__init__(*args, **kwargs)
-        visible = permissions.namespaces_for(user, permissions.VIEW)
+        self.webhook, self.user = webhook, user
+        # Calling through a connection uses its credentials: viewing is not using.
+        changeable = permissions.namespaces_for(user, permissions.CHANGE)
         connection = cast(forms.ModelChoiceField, self.fields["connection"])  # as declared
-        connection.queryset = Connection.objects.filter(namespace__in=visible).select_related(
+        connection.queryset = Connection.objects.filter(namespace__in=changeable).select_related(
             "namespace"
         )
         if webhook.method == "GET":  # a GET sends no body
@@ -81,6 +83,16 @@ class TryForm(forms.Form):
             return json.loads(text)
         except ValueError:
             return text
+
+    def clean_connection(self):
+        connection = self.cleaned_data.get("connection") or self.webhook.connection
+        if connection is not None and not permissions.can_change(self.user, connection.namespace):
+            raise forms.ValidationError(
+                f"You may not call through connection {connection}: trying a webhook uses the "
+                f"connection's credentials, and you may not change namespace "
+                f"'{connection.namespace.name}'. Choose a connection of your own."
+            )
+        return self.cleaned_data.get("connection")
 
     def clean_template_values(self):
         return self._object("template_values")

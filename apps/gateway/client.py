@@ -26,11 +26,13 @@ import json
 import time
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import requests
 from django.utils import timezone
 
+from apps.data.permissions import CrossNamespaceDenied, use_check
 from apps.security.models import Authorization
 from apps.security.services import (
     AuthorizationError,
@@ -47,7 +49,9 @@ from .pagination import PageRequest, paginator_for, records_of
 from .retries import is_retryable, retry_delay
 from .templating import placeholders, render, render_values
 
-__all__ = ["FetchStats", "GatewayError", "Page", "webhook_fetch", "webhook_submit"]
+__all__ = [
+    "FetchStats", "GatewayError", "Page", "answer_text", "webhook_fetch", "webhook_submit",
+]  # fmt: skip
 
 ERROR_EXCERPT_CHARS = 300
 
@@ -120,7 +124,10 @@ class Call:
         headers: Mapping[str, Any] | None,
         authorization: Authorization | None = None,
     ) -> None:
-        connection = connection or webhook.connection
+        uses: list[tuple[Any, list[str]]] = []  # the stored references this call relies on
+        if connection is None:
+            connection = webhook.connection
+            uses.append((webhook, ["connection"]))
         if connection is None:
             raise GatewayError(
                 f"Webhook {webhook} has no default connection; name one for the call.",
@@ -153,11 +160,18 @@ class Call:
         }  # fmt: skip
         self.timeout = (connection.connect_timeout, connection.read_timeout)
         # A flow may override the connection's authorization.
+        if authorization is None:
+            uses.append((connection, ["authorization"]))
         self.authorization = authorization or connection.authorization
+        if self.authorization is not None:
+            uses.append((self.authorization, ["client"]))
+            if self.authorization.client is not None:
+                uses.append((self.authorization.client, ["provider"]))
+        _check_uses(uses, self.method)
         self.log = RequestLogger(
             webhook=webhook,
             connection=connection,
-            secrets=secret_values(self.authorization),
+            secrets=lambda: secret_values(self.authorization),
             secret_params=_secret_params(self.authorization),
         )
         self.auth = self._guard(authorization_auth, self.authorization)
@@ -244,6 +258,8 @@ class Call:
                     url=where,
                     status=response.status_code,
                 )
+            # For answer_text(): the body as the request log would keep it.
+            response.redacted_text = partial(self.log.clean_text, response.content)  # type: ignore[attr-defined]
             return response
 
     def _attempt(self, url, params, body, attempt):
@@ -251,7 +267,6 @@ class Call:
         at, started = timezone.now(), time.perf_counter()
         response, error, code, sent = None, "", "", None
         try:
-            self.session.check(url)
             response = self.session.request(
                 self.method, url, params=params, data=body, headers=self.headers,
                 auth=self.auth, timeout=self.timeout,
@@ -324,6 +339,22 @@ class Call:
     def close(self) -> None:
         self.session.close()
         self.log.flush()
+
+
+def answer_text(response: requests.Response) -> str:
+    """The start of the body of an answer :func:`webhook_submit` returned, with the
+    call's secrets hidden as in the request log (for notifications)."""
+    return response.redacted_text()  # type: ignore[attr-defined]
+
+
+def _check_uses(uses: list[tuple[Any, list[str]]], method: str) -> None:
+    """Elements of other namespaces only where the namespace rule allows them
+    (:func:`apps.data.permissions.use_check`): nothing is sent otherwise."""
+    try:
+        for element, fields in uses:
+            use_check(element, fields)
+    except CrossNamespaceDenied as denied:
+        raise GatewayError(str(denied), code=denied.code, method=method) from None
 
 
 def _secret_params(authorization: Authorization | None) -> set[str]:

@@ -1,14 +1,11 @@
 """The gateway's session: every destination checked (apps.security.destinations),
-redirects included."""
+redirects and connected addresses included; refusals are GatewayErrors."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import requests
-from django.conf import settings
-
-from apps.security.destinations import DestinationDenied, check_destination
+from apps.security.destinations import DestinationDenied, OutboundSession, check_destination
 
 from .errors import GatewayError
 
@@ -26,25 +23,24 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", parts.port
 
 
-class GuardedSession(requests.Session):
-    """A session that checks every destination, redirects included, once per host.
-
-    It also reads the proxy and CA settings of the environment once per host
-    rather than once per request, as requests does (a fifth of the time of a
-    fast page, measured by bench/fetch.py); a session lives for one call.
-    """
+class GuardedSession(OutboundSession):
+    """The client's session: URL checks and the proxy and CA settings of the
+    environment read once per origin rather than once per request, as requests
+    does (a fifth of the time of a fast page, measured by bench/fetch.py); a
+    session lives for one call. Addresses are checked at every connect."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.deny_private = settings.GATEWAY_DENY_PRIVATE_ADDRESSES
-        self._checked: set[tuple[str, str, int | None]] = set()
         self._environment: dict[tuple, dict] = {}
 
     def check(self, url: str) -> None:
-        origin = _origin(url)
-        if origin not in self._checked:
-            destination_check(url, deny_private=self.deny_private)
-            self._checked.add(origin)
+        destination_check(url, deny_private=self.deny_private)
+
+    def request(self, method, url, *args, **kwargs):
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except DestinationDenied as denied:  # at connect time, or a redirect's target
+            raise GatewayError(str(denied), code=denied.code, url=url) from None
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         if proxies:
@@ -55,9 +51,3 @@ class GuardedSession(requests.Session):
                 url, proxies, stream, verify, cert
             )
         return self._environment[key]
-
-    def get_redirect_target(self, resp):
-        target = super().get_redirect_target(resp)
-        if target:
-            self.check(requests.compat.urljoin(resp.url, target))
-        return target

@@ -13,8 +13,9 @@ a long fetch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -36,6 +37,10 @@ def excerpt(content: bytes | str | None, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
 class RequestLogger:
     """Collects the attempts of one call and writes them as RequestLog rows."""
 
@@ -44,17 +49,23 @@ class RequestLogger:
         *,
         webhook: Webhook,
         connection: Connection,
-        secrets: set[str],
+        secrets: Callable[[], set[str]],
         secret_params: set[str],
     ) -> None:
         self.webhook = webhook
         self.connection = connection
-        self.secrets = secrets
+        # Asked anew each time: an OAuth 2.0 token obtained or refreshed during the
+        # call is a secret from then on.
+        self._secrets = secrets
         self.secret_params = secret_params
         self.body_limit = settings.GATEWAY_LOG_BODY_BYTES
         self.success_bodies = settings.GATEWAY_LOG_SUCCESS_BODIES
         self.rows: list[RequestLog] = []
         self.has_failures = False
+
+    @property
+    def secrets(self) -> set[str]:
+        return self._secrets()
 
     def clean_url(self, url: str) -> str:
         return redact_text(redact_url(url, self.secret_params), self.secrets)
@@ -62,12 +73,15 @@ class RequestLogger:
     def clean_text(self, content: bytes | str | None) -> str:
         return redact_text(excerpt(content, self.body_limit), self.secrets)
 
-    def clean_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        redacted = redact_headers(dict(headers))
+    def clean_headers(self, headers: Mapping[Any, Any]) -> dict[str, str]:
+        # Some auth hooks set bytes (requests-oauthlib's OAuth 1.0a header): HTTP header
+        # bytes are Latin-1, and the log row is JSON.
+        redacted = redact_headers({_text(name): _text(value) for name, value in headers.items()})
         # An API key under a header name the redactor does not know is still a secret.
+        secrets = self.secrets
         for name, value in redacted.items():
-            if any(secret in str(value) for secret in self.secrets):
-                redacted[name] = redact_text(str(value), self.secrets)
+            if any(secret in str(value) for secret in secrets):
+                redacted[name] = redact_text(str(value), secrets)
         return redacted
 
     def add(

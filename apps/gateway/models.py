@@ -22,6 +22,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.data.models import Namespace, NamespacedElement, unique_name_constraint
+from apps.security.models import outbound_url
 from coderunner.translation.functions import ExpressionTooBig, compile_jmespath
 
 from .pagination import pagination_check
@@ -31,13 +32,17 @@ HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 def http_url_validator(value: str) -> None:
     """Only absolute http(s) URLs: outbound calls never go to file:, ftp: and the like."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unclosed "[": outbound_url below says what is wrong
+        parts = None
+    if parts is not None and (parts.scheme not in ("http", "https") or not parts.netloc):
         raise ValidationError(
             "%(value)r is not an http(s) URL; write it like 'https://api.example.com/v2'.",
             code="invalid_base_url",
             params={"value": value},
         )
+    outbound_url(value)
 
 
 def finite_validator(value: float) -> None:

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from apps.data.models import Namespace
@@ -23,20 +22,31 @@ from .models import Connection, ConnectionRole, RequestLog, Webhook
 
 
 def connection_save(
-    *, namespace: Namespace, name: str, instance: Connection | None = None, **fields: Any
+    *,
+    namespace: Namespace,
+    name: str,
+    instance: Connection | None = None,
+    actor=None,
+    **fields: Any,
 ) -> Connection:
-    """Create or change a connection; ``fields`` are its other model fields (base_url…)."""
-    return _element_save(instance or Connection(), {"namespace": namespace, "name": name, **fields})
+    """Create or change a connection; ``fields`` are its other model fields (base_url…).
+
+    ``actor``, the user saving, must be allowed the references to other namespaces
+    (as in every ``*_save``; see :func:`apps.data.services.element_save`)."""
+    return _element_save(
+        instance or Connection(), {"namespace": namespace, "name": name, **fields}, actor=actor
+    )
 
 
 def webhook_save(
-    *, namespace: Namespace, name: str, instance: Webhook | None = None, **fields: Any
+    *, namespace: Namespace, name: str, instance: Webhook | None = None, actor=None, **fields: Any
 ) -> Webhook:
     """Create or change a webhook; ``fields`` are its other model fields (path, method…)."""
-    return _element_save(instance or Webhook(), {"namespace": namespace, "name": name, **fields})
+    return _element_save(
+        instance or Webhook(), {"namespace": namespace, "name": name, **fields}, actor=actor
+    )
 
 
-@transaction.atomic
 def connection_role_save(
     *,
     namespace: Namespace,
@@ -44,14 +54,15 @@ def connection_role_save(
     connections: Iterable[Connection] | None = None,
     webhooks: Iterable[Webhook] | None = None,
     instance: ConnectionRole | None = None,
+    actor=None,
 ) -> ConnectionRole:
     """Create or change a connection role; None leaves connections/webhooks as they are."""
-    role = _element_save(instance or ConnectionRole(), {"namespace": namespace, "name": name})
+    fields: dict[str, Any] = {"namespace": namespace, "name": name}
     if connections is not None:
-        role.connections.set(connections)
+        fields["connections"] = list(connections)
     if webhooks is not None:
-        role.webhooks.set(webhooks)
-    return role
+        fields["webhooks"] = list(webhooks)
+    return _element_save(instance or ConnectionRole(), fields, actor=actor)
 
 
 def request_logs_prune(*, days: int | None = None) -> int:

@@ -7,6 +7,8 @@ permissions decide who sees and changes what (:class:`NamespacedAdmin`).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -65,8 +67,9 @@ class AuthorizationProviderAdmin(SecretsAdmin):
 
     def save_model(self, request, obj, form, change):
         services.authorization_provider_save(
-            instance=obj, namespace=obj.namespace, name=obj.name, token_url=obj.token_url
-        )
+            instance=obj, namespace=obj.namespace, name=obj.name, token_url=obj.token_url,
+            actor=request.user,
+        )  # fmt: skip
 
 
 class AuthorizationClientForm(SecretFieldsForm):
@@ -93,6 +96,7 @@ class AuthorizationClientAdmin(SecretsAdmin):
             name=obj.name,
             provider=obj.provider,
             client_id=obj.client_id,
+            actor=request.user,
         )
 
 
@@ -138,6 +142,17 @@ class AuthorizationAdmin(SecretsAdmin):
         }),
     ]  # fmt: skip
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        authorization = self.get_object(request, unquote(object_id))
+        client = getattr(authorization, "client", None)
+        if client is not None and client.provider.authorize_url:
+            # The Authorize button's form is answered with a redirect to the provider,
+            # which the Content-Security-Policy's form-action must name.
+            parts = urlsplit(client.provider.authorize_url)
+            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+        return response
+
     def get_urls(self):
         opts = self.model._meta
         return [
@@ -176,5 +191,5 @@ class AuthorizationAdmin(SecretsAdmin):
 
     def save_model(self, request, obj, form, change):
         services.authorization_save(
-            instance=obj, namespace=obj.namespace, name=obj.name, kind=obj.kind
+            instance=obj, namespace=obj.namespace, name=obj.name, kind=obj.kind, actor=request.user
         )

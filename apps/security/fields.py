@@ -4,6 +4,11 @@ In Python the value is plaintext; in the database it is a Fernet token. Empty
 strings and NULL are stored as they are, so "is a secret set?" needs no key.
 Fernet tokens are randomised, so the columns cannot be searched, indexed or
 unique: only ``isnull`` and ``exact`` against ``""`` are meaningful lookups.
+
+Serialized (``dumpdata``, fixtures) a secret stays encrypted: ``encrypted:``
+and its Fernet token. ``loaddata`` decrypts such values before saving (only
+there: a raw save), so a dump loads back where FERNET_KEYS can read it, and a
+value typed into a form or the API is never taken for ciphertext.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from django.db import models
 from . import crypto
 
 MEANINGFUL_LOOKUPS = {"exact", "isnull"}
+SERIALIZED_PREFIX = "encrypted:"
 
 
 class EncryptedTextField(models.TextField):
@@ -51,6 +57,17 @@ class EncryptedTextField(models.TextField):
             return value
         return crypto.encrypt(self.encode(value))
 
+    def value_to_string(self, obj) -> str:
+        """What dumps and fixtures hold: the value encrypted, marked as such."""
+        value = self.get_prep_value(self.value_from_object(obj))
+        return f"{SERIALIZED_PREFIX}{value}" if value else (value or "")
+
+    def from_serialized(self, value: Any) -> Any:
+        """The plaintext of a value :meth:`value_to_string` wrote (others are as given)."""
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return self.decode(crypto.decrypt(value[len(SERIALIZED_PREFIX) :]))
+        return value
+
     # Subclasses store other types than text through these two.
     def encode(self, value: Any) -> str:
         return str(value)
@@ -72,15 +89,23 @@ class EncryptedJSONField(EncryptedTextField):
 
     def to_python(self, value):
         # Form and fixture input may be JSON text; model values are Python objects.
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and not value.startswith(SERIALIZED_PREFIX):
             try:
                 return json.loads(value)
             except json.JSONDecodeError:
                 return value
         return value
 
-    def value_to_string(self, obj) -> str:
-        return json.dumps(self.value_from_object(obj))
-
     def formfield(self, **kwargs):
         return models.Field.formfield(self, **{"form_class": forms.JSONField, **kwargs})
+
+
+def decrypt_loaded_secrets(sender, instance, raw: bool = False, **kwargs) -> None:
+    """pre_save of every model (wired in apps.py): a fixture's encrypted secrets are
+    decrypted before the save encrypts them again (with the current first key)."""
+    if not raw:
+        return
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, EncryptedTextField):
+            value = getattr(instance, field.attname)
+            setattr(instance, field.attname, field.from_serialized(value))

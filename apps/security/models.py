@@ -19,10 +19,20 @@ from django.utils import timezone
 
 from apps.data.models import NamespacedElement, unique_name_constraint
 
+from .destinations import DestinationDenied, check_url
 from .fields import EncryptedTextField
 
 # Outbound requests go to http(s) only (a URLField alone also accepts ftp).
 http_url = URLValidator(schemes=["http", "https"])
+
+
+def outbound_url(value: str) -> None:
+    """A URL the platform may call: one that every HTTP library reads alike."""
+    try:
+        check_url(value)
+    except DestinationDenied as denied:
+        raise ValidationError(str(denied), code="invalid_url") from None
+
 
 # A token this close to its expiry is treated as expired: it could lapse in flight.
 EXPIRY_MARGIN = timedelta(seconds=30)
@@ -52,13 +62,13 @@ class AuthorizationProvider(NamespacedElement):
         "authorize URL",
         max_length=500,
         blank=True,
-        validators=[http_url],
+        validators=[http_url, outbound_url],
         help_text="Where the user is sent to grant access (authorization-code grant).",
     )
     token_url = models.URLField(
         "token URL",
         max_length=500,
-        validators=[http_url],
+        validators=[http_url, outbound_url],
         help_text="Where tokens are requested and refreshed.",
     )
     scope_separator = models.CharField(

@@ -19,10 +19,10 @@ from django.utils import timezone
 from oauthlib.common import add_params_to_qs, add_params_to_uri
 from oauthlib.oauth2 import BackendApplicationClient, WebApplicationClient
 
-from .destinations import DestinationDenied, check_destination
+from .destinations import DestinationDenied, OutboundSession
 from .exceptions import AuthorizationError
 from .models import AuthorizationClient, AuthorizationProvider, split_scopes
-from .redaction import redact_text
+from .redaction import redact_text, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -97,31 +97,23 @@ def request_tokens(client: AuthorizationClient, body: str, *, secrets: set[str])
         )
     headers = {"Accept": "application/json"}
     try:
-        check_destination(url)
+        with OutboundSession() as session:
+            # No redirects: a token request re-sent elsewhere would carry the client secret.
+            if provider.token_method == AuthorizationProvider.TokenMethod.GET:
+                response = session.get(
+                    url, params=body, headers=headers, auth=auth, timeout=TOKEN_TIMEOUT,
+                    allow_redirects=False,
+                )  # fmt: skip
+            else:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                response = session.post(
+                    url, data=body, headers=headers, auth=auth, timeout=TOKEN_TIMEOUT,
+                    allow_redirects=False,
+                )  # fmt: skip
     except DestinationDenied as denied:
         raise AuthorizationError(
-            f"The token endpoint {url} may not be called: {denied}", code=denied.code
+            f"The token endpoint {redact_url(url)} may not be called: {denied}", code=denied.code
         ) from None
-    try:
-        if provider.token_method == AuthorizationProvider.TokenMethod.GET:
-            response = requests.get(
-                url,
-                params=body,
-                headers=headers,
-                auth=auth,
-                timeout=TOKEN_TIMEOUT,
-                allow_redirects=False,  # a redirect could lead past the destination check
-            )
-        else:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            response = requests.post(
-                url,
-                data=body,
-                headers=headers,
-                auth=auth,
-                timeout=TOKEN_TIMEOUT,
-                allow_redirects=False,
-            )
     except requests.RequestException as error:
         raise AuthorizationError(
             f"The token request to {url} failed: {redact_text(str(error), hidden)}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 
@@ -57,6 +57,10 @@ def _redact_query(query: str, secret_params: set[str]) -> str:
         secret = is_secret_name(plain) or plain.lower() in secret_params | SECRET_URL_PARAMS
         if sep and value and secret:
             value = REDACTED
+        elif "?" in (inner := unquote_plus(value)):
+            # A URL inside a parameter, e.g. a login page's ?next=/callback?code=…
+            hidden = redact_url(inner, secret_params)
+            value = value if hidden == inner else quote(hidden, safe="/")
         parts.append(f"{name}{sep}{value}")
     return "&".join(parts)
 
@@ -92,6 +96,16 @@ def _by_name(name_group: int, value_group: int):
         return whole[match.start() : start] + REDACTED + whole[end : match.end()]
 
     return replace
+
+
+# A URL or a request target with a query, in a log line ("GET /callback/?code=… HTTP/1.1").
+_URL_WITH_QUERY = re.compile(r"""(?:\bhttps?://|(?<![\w.])/)[^\s'"<>]*\?[^\s'"<>]*""")
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with the secret query parameters of every URL in it hidden (as
+    :func:`redact_url`: OAuth codes, keys, tokens), e.g. in access logs."""
+    return _URL_WITH_QUERY.sub(lambda match: redact_url(match.group(0)), text)
 
 
 def redact_text(text: str, values: Iterable[str] = ()) -> str:

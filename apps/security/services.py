@@ -22,6 +22,7 @@ from django.db import models, transaction
 from requests.auth import AuthBase
 
 from apps.data.models import Namespace
+from apps.data.permissions import CrossNamespaceDenied, use_check
 from apps.data.services import element_save
 
 from . import oauth2
@@ -59,8 +60,9 @@ TOKEN_FIELDS = ("access_token", "refresh_token", "token_type", "expires_at", "au
 # --- saving elements -----------------------------------------------------------------
 
 
-def _element_save(element: Element, fields: Mapping[str, Any]) -> Element:
-    """Validate and save through :func:`apps.data.services.element_save`; a secret
+def _element_save(element: Element, fields: Mapping[str, Any], actor=None) -> Element:
+    """Validate and save through :func:`apps.data.services.element_save` (``actor``, the
+    user saving, must be allowed its references to other namespaces); a secret
     given as None keeps its stored value (forms and the API leave secrets out
     rather than echo them back)."""
     return element_save(
@@ -69,6 +71,7 @@ def _element_save(element: Element, fields: Mapping[str, Any]) -> Element:
         skip=lambda field, value: (
             value is None and isinstance(field, EncryptedTextField) and not field.null
         ),
+        actor=actor,
     )
 
 
@@ -78,12 +81,14 @@ def authorization_provider_save(
     name: str,
     token_url: str,
     instance: AuthorizationProvider | None = None,
+    actor=None,
     **fields: Any,
 ) -> AuthorizationProvider:
     """Create or change a provider; ``fields`` are its other model fields."""
     return _element_save(
         instance or AuthorizationProvider(),
         {"namespace": namespace, "name": name, "token_url": token_url, **fields},
+        actor,
     )
 
 
@@ -94,6 +99,7 @@ def authorization_client_save(
     provider: AuthorizationProvider,
     client_id: str,
     instance: AuthorizationClient | None = None,
+    actor=None,
     **fields: Any,
 ) -> AuthorizationClient:
     """Create or change a client; a ``client_secret`` left out keeps the stored one."""
@@ -101,6 +107,7 @@ def authorization_client_save(
         instance or AuthorizationClient(),
         {"namespace": namespace, "name": name, "provider": provider, "client_id": client_id,
          **fields},
+        actor,
     )  # fmt: skip
 
 
@@ -110,6 +117,7 @@ def authorization_save(
     name: str,
     kind: str,
     instance: Authorization | None = None,
+    actor=None,
     **fields: Any,
 ) -> Authorization:
     """Create or change an authorization; secrets left out (or None) keep their stored values.
@@ -132,7 +140,7 @@ def authorization_save(
     if owners_changed and not set(TOKEN_FIELDS) & set(changes):
         changes.update(access_token="", refresh_token="", token_type="", expires_at=None)
         changes["authorized"] = False
-    return _element_save(authorization, changes)
+    return _element_save(authorization, changes, actor)
 
 
 def secrets_reencrypt() -> int:
@@ -264,6 +272,11 @@ def _require_client(authorization: Authorization) -> AuthorizationClient:
             f"Authorization {authorization} is not an OAuth 2.0 authorization with a client.",
             code="not_oauth2",
         )
+    try:  # another namespace's client (and secret) only where the namespace rule allows
+        use_check(authorization, ["client"])
+        use_check(authorization.client, ["provider"])
+    except CrossNamespaceDenied as denied:
+        raise AuthorizationError(str(denied), code=denied.code) from None
     return authorization.client
 
 

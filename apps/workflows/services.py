@@ -199,16 +199,17 @@ def notify(
     )
 
 
-def element_save(*, model, namespace: Namespace, name: str, instance=None, **fields):
+def element_save(*, model, namespace: Namespace, name: str, instance=None, actor=None, **fields):
     """Create or change a workflows element (translator, algorithm, event, flow).
 
     Everything is validated first (``full_clean``: algorithms compile, mappings
-    and templates compile, schedules parse), so a bad definition changes nothing.
+    and templates compile, schedules parse; ``actor``, the user saving, must be
+    allowed the references to other namespaces), so a bad definition changes nothing.
     """
     from apps.data.services import element_save as save
 
     element = instance or model()
-    return save(element, {"namespace": namespace, "name": name, **fields})
+    return save(element, {"namespace": namespace, "name": name, **fields}, actor=actor)
 
 
 def tasks_prune(*, days: int | None = None) -> int:

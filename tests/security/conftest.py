@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from apps.security import services
 from apps.security.models import Authorization
 
+from .attackers import offline_network
 from .oauth_server import OAuthServer, RemoteApi
 
 
@@ -63,3 +66,12 @@ def make_authorization(namespace, remote, oauth_client):
         )
 
     return make
+
+
+@pytest.fixture
+def offline():
+    """A network of the test's own: ``offline.names["api.example.test"] = ["203.0.113.5"]``
+    resolves a name; every connect to a non-loopback address fails."""
+    names: dict = {}
+    with offline_network(names) as lookups:
+        yield SimpleNamespace(names=names, lookups=lookups)

@@ -80,6 +80,9 @@ class RemoteApi:
     refresh_tokens: set[str] = field(default_factory=set)
     codes: dict[str, str] = field(default_factory=dict)  # code -> redirect_uri
     token_requests: list[dict] = field(default_factory=list)
+    contacts: list[dict] = field(
+        default_factory=lambda: [{"id": i, "name": f"contact {i}"} for i in range(1, 6)]
+    )
     base_url: str = ""
 
     def url(self, path: str) -> str:
@@ -144,13 +147,34 @@ class _Handler(BaseHTTPRequestHandler):
             "/protected/oauth2": lambda: any(self.bearer_ok(t) for t in list(api.access_tokens)),
         }
         path = self.url.path
-        if path == "/oauth/token":
+        if path == "/protected/oauth1/contacts":
+            self.oauth1_contacts()
+        elif path == "/oauth/token":
             self.token_endpoint()
+        elif path == "/oauth/authorize":  # the user says yes at once
+            self.consent()
         elif path in checks:
             ok = checks[path]()
             self.reply(200 if ok else 401, {"ok": ok, "path": path, "query": self.query})
         else:
             self.reply(404, {"error": "not found"})
+
+    def oauth1_contacts(self) -> None:
+        """Pages of contacts for OAuth 1.0a-signed requests only (each page a fresh nonce)."""
+        if not self.oauth1_ok():
+            self.reply(401, {"error": "invalid OAuth 1.0a signature"})
+            return
+        page, size = int(self.query.get("page", "1")), int(self.query.get("per_page", "2"))
+        contacts = self.server.api.contacts[(page - 1) * size : page * size]
+        self.reply(200, {"data": contacts, "more": page * size < len(self.server.api.contacts)})
+
+    def consent(self) -> None:
+        redirect_uri = self.query.get("redirect_uri", "")
+        code = self.server.api.issue_code(redirect_uri)
+        self.send_response(302)
+        self.send_header("Location", f"{redirect_uri}?code={code}&state={self.query.get('state')}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def bearer_ok(self, token: str) -> bool:
         header = self.headers.get("Authorization", "")

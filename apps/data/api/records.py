@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -73,6 +74,7 @@ class RecordListView(RecordsMixin):
             return records.in_key_order(descending=ordering.startswith("-"))
         return records.order_by(ordering)
 
+    @extend_schema(operation_id="records_list")
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -112,6 +114,7 @@ class RecordDetailView(RecordsMixin):
         except Record.DoesNotExist:
             raise NotFound(f"No record with key {self.kwargs['key']!r}.") from None
 
+    @extend_schema(operation_id="records_retrieve")
     def get(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_object()).data)
 

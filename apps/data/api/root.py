@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -13,6 +15,7 @@ from ..models import DataType
 class APIRootView(APIView):
     """The setup endpoints by kind, the records of the data types you can see, the docs."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, *args, **kwargs):
         from config.api_urls import setup_urlpatterns
 

@@ -71,6 +71,12 @@ class SetupSerializer(serializers.ModelSerializer):
     }
 
 
+def actor_of(serializer: serializers.BaseSerializer):
+    """The user a serializer saves for (services check their references with it)."""
+    request = serializer.context.get("request")
+    return request.user if request is not None else None
+
+
 class NamespaceField(serializers.SlugRelatedField):
     """A namespace given by its name; only those the user can see exist for them."""
 

@@ -8,7 +8,7 @@ Writes go through :mod:`apps.gateway.services`.
 from __future__ import annotations
 
 from apps.data.api.fields import ReferenceField
-from apps.data.api.setup import NamespaceField, SetupSerializer
+from apps.data.api.setup import NamespaceField, SetupSerializer, actor_of
 from apps.security.models import Authorization
 
 from .. import services
@@ -26,7 +26,9 @@ class ElementSerializer(SetupSerializer):
         data = dict(validated_data)
         namespace = data.pop("namespace", instance.namespace if instance else None)
         name = data.pop("name", instance.name if instance else "")
-        return type(self).service(namespace=namespace, name=name, instance=instance, **data)
+        return type(self).service(
+            namespace=namespace, name=name, instance=instance, actor=actor_of(self), **data
+        )
 
     def create(self, validated_data):
         return self.save_element(None, validated_data)

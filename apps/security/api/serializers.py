@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.data.api.setup import NamespaceField, SetupSerializer
+from apps.data.api.setup import NamespaceField, SetupSerializer, actor_of
 
 from .. import services
 from ..models import Authorization, AuthorizationClient, AuthorizationProvider
@@ -52,7 +52,7 @@ class ElementSerializer(SetupSerializer):
             key: data.pop(key) if key in data else getattr(instance, key)
             for key in self.service_keys
         }
-        return type(self).service(instance=instance, **keys, **data)
+        return type(self).service(instance=instance, actor=actor_of(self), **keys, **data)
 
     def create(self, validated_data):
         return self.save_element(None, validated_data)

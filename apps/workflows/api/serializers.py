@@ -8,7 +8,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.data.api.fields import ReferenceField
-from apps.data.api.setup import NamespaceField, SetupSerializer
+from apps.data.api.setup import NamespaceField, SetupSerializer, actor_of
 from apps.data.models import DataType
 from apps.gateway.models import ConnectionRole, Webhook
 from apps.security.models import Authorization
@@ -38,6 +38,7 @@ class ElementSerializer(SetupSerializer):
             namespace=namespace,
             name=name,
             instance=instance,
+            actor=actor_of(self),
             **data,
             **self.extra_fields,
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from apps.data.models import DataType
+from apps.data.permissions import use_check
 from apps.data.services import records_save
 
-from ..models import Task
+from ..models import Flow, Task
 from .algorithms import run_algorithm
 from .flows import run_flow
 
@@ -16,6 +17,7 @@ def execute_task(task: Task, context) -> Any:
     if task.kind == Task.Kind.FLOW:
         if task.flow is None:
             raise LookupError("The task's flow was deleted.")
+        flow_uses_check(task.flow)
         return run_flow(task.flow, context, keys=task.input.get("keys"))
     if task.kind == Task.Kind.ALGORITHM:
         if task.algorithm is None:
@@ -24,6 +26,15 @@ def execute_task(task: Task, context) -> Any:
     if task.kind == Task.Kind.DATA_IMPORT:
         return _import_records(task, context)
     raise ValueError(f"Tasks of kind {task.kind!r} are not run by the engine.")
+
+
+def flow_uses_check(flow: Flow) -> None:
+    """Before a flow runs: every element of another namespace that it uses, directly
+    or through its translators, event and connection role, is one the namespace rule
+    allows (the gateway checks connections and authorizations when it calls)."""
+    parts = [flow, flow.translator, flow.response_translator, flow.connection_role, flow.event]
+    for element in parts:
+        use_check(element)
 
 
 def _import_records(task: Task, context) -> dict[str, Any]:

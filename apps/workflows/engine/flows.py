@@ -171,7 +171,7 @@ def _connection(flow: Flow):
 
 
 def _export(flow: Flow, context, keys) -> dict[str, Any]:
-    from apps.gateway.client import GatewayError, webhook_submit
+    from apps.gateway.client import GatewayError, answer_text, webhook_submit
 
     translator = flow.translator
     sent = 0
@@ -224,7 +224,7 @@ def _export(flow: Flow, context, keys) -> dict[str, Any]:
             if flow.notify_response:
                 context.notify(
                     f"Flow {flow}: {where} answered {response.status_code}",
-                    attachment={"body": response.text[:2000]},
+                    attachment={"body": answer_text(response)},  # secrets hidden
                 )
             _store_response(flow, response, context)
     return {"sent": sent, "responses": responses}
