@@ -276,6 +276,9 @@ CELERY_BEAT_SCHEDULE = {
 # Finished tasks (and their executions and notifications) are kept this long.
 TASK_RETENTION_DAYS = env.int("TASK_RETENTION_DAYS", default=30)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The queue this instance's tasks go through: instances sharing one Redis or RabbitMQ
+# must not take each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 
 # --- User code (DESIGN §6, coderunner/) ---------------------------------------------
 # Every piece of user code runs in an isolated runner process: "auto" uses

@@ -121,6 +121,8 @@ def start_platform(mode, tmp_path):
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if broker.startswith("redis://"):  # not the queue of the suite's own worker
         env["CELERY_BROKER_URL"] = re.sub(r"/\d+$", "/14", broker)
+        # Its own queue too: another run on this machine may use the same Redis database.
+        env["CELERY_QUEUE"] = f"test-run-{os.getpid()}-{port}"
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
