@@ -8,10 +8,12 @@ record counts, or the error — is what a flow would get.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.http import Http404
 from django.template.response import TemplateResponse
 
@@ -147,11 +149,17 @@ def webhook_try(
             webhook=webhook, connection=connection, template_values=template_values,
             parameters=parameters, all_pages=all_pages, body=body,
         )  # fmt: skip
+        # A try holds a web worker: it stops at SYNC_WAIT_SECONDS, whatever the remote does.
+        fetch.call.deadline = time.monotonic() + settings.SYNC_WAIT_SECONDS
         for page in fetch:
             if page.number > TRY_MAX_PAGES:  # a try is a look, not an import
                 result.capped = True
                 fetch.close()
                 extra = len(page.records)
+                break
+            if time.monotonic() >= fetch.call.deadline and page.number > 1:
+                result.capped = True  # out of time: count what came, stop here
+                fetch.close()
                 break
             if page.number == 1:
                 result.status, result.url = page.status, page.url
@@ -188,5 +196,6 @@ def webhook_try_view(model_admin, request, object_id: str):
         "original": webhook,
         "form": form,
         "result": result,
+        "try_seconds": f"{settings.SYNC_WAIT_SECONDS:g}",
     }
     return TemplateResponse(request, "admin/gateway/webhook/try.html", context)

@@ -224,6 +224,23 @@ class Call:
     def log_url(self, url: str) -> str:
         return self.log.clean_url(url)
 
+    # A bound on the whole call (time.monotonic()), for the web side's tries: no request
+    # starts, waits or is retried past it.
+    deadline: float | None = None
+
+    def _timeout(self) -> tuple[float, float]:
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise GatewayError(
+                f"{self.method} {self.log_url(self.url)}: not sent, the time for this try "
+                "is over (SYNC_WAIT_SECONDS).",
+                code="timeout",
+                method=self.method,
+            )
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
+
     def send(self, url: str, *, params: Mapping[str, Any] | None, body: bytes | None):
         """One request, retried as needed; the answer, or GatewayError for good."""
         attempt, refreshed = 0, False
@@ -236,10 +253,12 @@ class Call:
                 if self._guard(authorization_refresh, self.authorization):
                     self.retries += 1
                     continue
-            if is_retryable(status) and attempt < self.connection.max_attempts:
+            retry_after = response.headers.get("Retry-After") if response is not None else None
+            delay = retry_delay(attempt, retry_after)
+            in_time = self.deadline is None or time.monotonic() + delay < self.deadline
+            if is_retryable(status) and attempt < self.connection.max_attempts and in_time:
                 self.retries += 1
-                retry_after = response.headers.get("Retry-After") if response is not None else None
-                time.sleep(retry_delay(attempt, retry_after))
+                time.sleep(delay)
                 continue
             if response is None:
                 raise GatewayError(
@@ -266,17 +285,18 @@ class Call:
         """Send once and log it: (response, "", "", url sent) or (None, error, code, url)."""
         at, started = timezone.now(), time.perf_counter()
         response, error, code, sent = None, "", "", None
+        timeout = self._timeout()
         try:
             response = self.session.request(
                 self.method, url, params=params, data=body, headers=self.headers,
-                auth=self.auth, timeout=self.timeout,
+                auth=self.auth, timeout=timeout,
             )  # fmt: skip
             sent = response.request
         except requests.ConnectTimeout as exc:
-            error, code = f"timed out connecting (after {self.timeout[0]} s)", "timeout"
+            error, code = f"timed out connecting (after {timeout[0]:g} s)", "timeout"
             sent = exc.request
         except requests.Timeout as exc:
-            error, code = f"timed out waiting for the answer (after {self.timeout[1]} s)", "timeout"
+            error, code = f"timed out waiting for the answer (after {timeout[1]:g} s)", "timeout"
             sent = exc.request
         except requests.ConnectionError as exc:
             error, code, sent = connection_problem(exc), "connection_error", exc.request

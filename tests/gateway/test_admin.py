@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.test import Client
 
@@ -107,3 +109,30 @@ def test_try_reads_at_most_fifty_pages(admin_client, webhook, remote):
         admin_client, webhook, all_pages="on", template_values="{}", parameters="{}"
     ).content.decode()
     assert "50 page(s), 250 record(s)" in html and "has more pages" in html
+
+
+def test_a_try_holds_the_web_worker_no_longer_than_sync_wait_seconds(
+    admin_client, webhook, remote, settings
+):
+    """A slow remote (3 s an answer) and retries: the try stops at SYNC_WAIT_SECONDS."""
+    settings.SYNC_WAIT_SECONDS = 1
+    webhook.connection.max_attempts = 5
+    webhook.connection.save()
+    remote.fault("/pages", {"delay": 3}, {"delay": 3}, {"delay": 3})
+    started = time.monotonic()
+    html = post_try(admin_client, webhook, all_pages="on", template_values="{}",
+                    parameters="{}").content.decode()  # fmt: skip
+    assert time.monotonic() - started < 2.5
+    assert 'id="try-error"' in html and "timed out waiting for the answer" in html
+
+
+def test_a_try_of_many_slow_pages_stops_at_sync_wait_seconds(
+    admin_client, webhook, remote, settings
+):
+    settings.SYNC_WAIT_SECONDS = 1
+    remote.fault("/pages", *[{"delay": 0.3}] * 20)
+    started = time.monotonic()
+    html = post_try(admin_client, webhook, all_pages="on", template_values="{}",
+                    parameters="{}").content.decode()  # fmt: skip
+    assert time.monotonic() - started < 2.5
+    assert "HTTP 200 from" in html and "has more pages" in html and "at most 1 s" in html
