@@ -157,10 +157,6 @@ def webhook_try(
                 fetch.close()
                 extra = len(page.records)
                 break
-            if time.monotonic() >= fetch.call.deadline and page.number > 1:
-                result.capped = True  # out of time: count what came, stop here
-                fetch.close()
-                break
             if page.number == 1:
                 result.status, result.url = page.status, page.url
                 result.headers = redact_headers(dict(page.headers))
@@ -168,7 +164,11 @@ def webhook_try(
                 result.shown = len(shown)
                 result.records = [_preview(record) for record in shown]
     except GatewayError as error:
-        result.error = str(error)
+        if result.status is not None and fetch is not None and fetch.call.deadline is not None \
+                and time.monotonic() >= fetch.call.deadline:  # fmt: skip
+            result.capped = True  # out of time after the first page: show what came
+        else:
+            result.error = str(error)
     if fetch is not None:
         result.stats = fetch.stats.as_dict()
         if result.capped:  # count what was shown: the pages up to the cap
