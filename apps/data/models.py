@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from .encoding import DIGEST_LENGTH, record_digest
+
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 name_validator = RegexValidator(
     NAME_PATTERN,
@@ -225,6 +227,13 @@ class Record(models.Model):
         help_text="The value of the data type's primary key field; unique per data type.",
     )
     data = models.JSONField("data", default=dict, help_text="The record itself.")
+    digest = models.CharField(
+        "digest",
+        max_length=DIGEST_LENGTH,
+        blank=True,
+        editable=False,
+        help_text="A digest of the data's JSON text: re-imports compare it, not the data.",
+    )
     # Not indexed: every index slows the bulk upserts that imports depend on.
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
@@ -240,3 +249,11 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_type_id}:{self.key}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Whatever writes the data writes its digest: a stale one would hide a change.
+        self.digest = record_digest(self.data)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "data" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "digest"}
+        super().save(*args, **kwargs)
