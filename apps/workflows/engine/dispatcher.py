@@ -42,6 +42,9 @@ def dispatch(
     """Evaluate the observers of ``data_type``; return how many tasks were enqueued."""
     if _discarding.get():
         return 0
+    watching = Event.objects.observers_of(data_type).filter(flows__active=True)
+    if not watching.exists():  # the common case of an import: one small query
+        return 0
     observers = list(
         Event.objects.observers_of(data_type)
         .select_related("trigger_evaluator", "namespace")

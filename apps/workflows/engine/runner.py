@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,9 @@ from .dispatcher import events_discarded
 logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 120
+# Progress is written at most this often (a write per page cost an import 5%);
+# the heartbeat keeps the lock meanwhile, and a cancellation is seen at the next write.
+PROGRESS_SECONDS = 1.0
 RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 600
 
@@ -51,13 +55,22 @@ class TaskContext:
         self.token = token
         self.state: dict[str, Any] = task.state if isinstance(task.state, dict) else {}
         self._run_again = False
+        self._progress_written: float | None = None  # time.monotonic() of the last write
 
     def save_state(self) -> None:
         Task.objects.filter(pk=self.task.pk, lock_owner=self.token).update(state=self.state)
 
     def progress(self, percent: float) -> None:
-        """Report progress, extend the lock, and stop if the task was cancelled."""
+        """Report progress, extend the lock, and stop if the task was cancelled.
+
+        Reports closer together than PROGRESS_SECONDS are not written: the next
+        one written carries the latest figure."""
         percent = max(0.0, min(100.0, float(percent)))
+        now = time.monotonic()
+        written = self._progress_written
+        if written is not None and now - written < PROGRESS_SECONDS:
+            return
+        self._progress_written = now
         updated = (
             Task.objects.filter(pk=self.task.pk, lock_owner=self.token)
             .exclude(status=Task.Status.CANCELLED)
