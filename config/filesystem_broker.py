@@ -11,7 +11,8 @@ acknowledgement wakes it too: a worker with all its slots taken leaves new
 messages alone, and may take one as soon as a slot frees. Without inotify
 (another OS, no instance left) it polls as kombu's does.
 
-Publishing is unchanged: a producer writes files exactly as kombu's does.
+A producer writes each message under a temporary name and renames it, so
+that a consumer woken at once never reads a message half written.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import contextlib
 import logging
 import os
 import select
+import uuid
 from queue import Empty
 from time import monotonic, sleep
 
+from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
+from kombu.utils.json import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +85,20 @@ def folder_watch(folder: str) -> FolderWatch | None:
 
 
 class Channel(filesystem.Channel):
-    """Acknowledging a message may let the consumer take the next one: wake it."""
+    """Messages appear whole; acknowledging one may let the consumer take the next: wake it."""
+
+    def _put(self, queue, payload, **kwargs):
+        # kombu creates the message file, then writes it: a consumer woken at once could
+        # read it empty. Written under another name and renamed, it appears complete.
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        path = os.path.join(self.data_folder_out, name)
+        partial = f"{path}.partial"  # not "<queue>.msg": consumers leave it alone
+        try:
+            with open(partial, "wb") as file:
+                file.write(dumps(payload).encode())
+            os.replace(partial, path)
+        except OSError as error:
+            raise ChannelError(f"Cannot add file {path!r} to directory") from error
 
     def basic_ack(self, delivery_tag, multiple=False):
         super().basic_ack(delivery_tag, multiple=multiple)

@@ -135,5 +135,7 @@ class RequestLogger:
 
 
 def write_rows(rows: list[RequestLog]) -> None:
-    if rows:
+    if len(rows) == 1:  # one INSERT, without bulk_create's transaction around it
+        rows[0].save(force_insert=True)
+    elif rows:
         RequestLog.objects.bulk_create(rows)
