@@ -139,3 +139,19 @@ def test_without_inotify_the_folder_is_polled(broker, monkeypatch):
     finally:
         with broker() as producing:
             consumer.close(producing)
+
+
+def test_a_message_appears_whole_under_its_name(broker, tmp_path):
+    """Written elsewhere and renamed: no consumer, woken at once, finds a message half written."""
+    from inotify_simple import INotify, flags
+
+    folder = tmp_path / "queue"
+    queue = new_queue()
+    with INotify() as watch:
+        watch.add_watch(str(folder), flags.OPEN | flags.CLOSE_WRITE | flags.MOVED_TO)
+        with broker() as producing:
+            publish(producing, queue, {"n": 1})
+        events = [(event.name, flags.from_mask(event.mask)) for event in watch.read(timeout=1000)]
+    final = [name for name, _ in events if name.endswith(".msg")]
+    assert final and all(mask == [flags.MOVED_TO] for name, mask in events if name in final)
+    assert [path.name for path in folder.iterdir()] == final[:1]
