@@ -250,6 +250,14 @@ def run_child(args, side: str, env: dict, api: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
 def busy_core() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
@@ -265,6 +273,7 @@ def case(args, backend: str, load: str, api: str) -> dict:
                 "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/ipaas_bench_import"
             )
             ensure_postgres_database(env["DATABASE_URL"])
+            reset_postgres(env["DATABASE_URL"])  # the secrets of another DATA_DIR's keys
         busy = busy_core() if load == "busy" else None
         try:
             best: dict = {}

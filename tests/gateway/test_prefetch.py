@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from apps.gateway import prefetch
 from apps.gateway.client import GatewayError, webhook_fetch
 from apps.gateway.models import RequestLog
 from apps.gateway.prefetch import Prefetch, prefetching
@@ -32,11 +33,28 @@ def paged(make_webhook):
     return make_webhook(path="pages", records_path="data", pagination=PAGED)
 
 
+@pytest.fixture(autouse=True)
+def slow_api(monkeypatch):
+    """Every page counts as slow: the reading ahead starts after the first one."""
+    monkeypatch.setattr(prefetch, "SLOW_PAGE_SECONDS", 0)
+
+
+def test_pages_that_come_at_once_are_read_one_after_the_other(monkeypatch, paged, remote):
+    monkeypatch.setattr(prefetch, "SLOW_PAGE_SECONDS", 60)
+    with prefetching(webhook_fetch(webhook=paged)) as pages:
+        next(pages)
+        time.sleep(0.2)
+        assert len(remote.paths("/pages")) == 1 and not pages.reading_ahead
+        assert len(list(pages)) == 4
+    assert prefetch_threads() == []
+    assert RequestLog.objects.filter(webhook=paged).count() == 5
+
+
 def test_the_next_page_is_requested_while_the_caller_holds_this_one(paged, remote):
     with prefetching(webhook_fetch(webhook=paged)) as pages:
         assert isinstance(pages, Prefetch)
         first = next(pages)
-        assert [r["id"] for r in first.records] == [1, 2, 3, 4, 5]
+        assert [r["id"] for r in first.records] == [1, 2, 3, 4, 5] and pages.reading_ahead
         # The caller is still "storing" page 1: page 2 is asked for all the same.
         assert wait_for(lambda: "/pages?page=2&per_page=5" in remote.paths("/pages"))
         rest = list(pages)

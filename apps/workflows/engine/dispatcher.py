@@ -57,6 +57,7 @@ def dispatch(
     for _, group in groupby(flows, key=lambda flow: flow.event_id):
         observed = list(group)
         observer = observed[0].event
+        assert observer is not None  # the query selects flows of observers
         keys = []
         if observer.on_created:
             keys += [key for key, data in created if fires(observer, data, None)]
