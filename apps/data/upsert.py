@@ -53,10 +53,15 @@ def _select(data_type_id: int, keys: list[str], column: str) -> list[tuple[str, 
     if connection.vendor == "postgresql":
         import psycopg
 
+        # One index probe per key, whatever the planner believes: with "key" = ANY(…) and
+        # no statistics yet (a new table, a new data type's first import) it chose to
+        # scan every row of the data type for every batch, an import slowing as it grew.
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
-                f'SELECT "key", {column} FROM {TABLE} WHERE data_type_id = %s AND "key" = ANY(%s)',
-                (data_type_id, keys),
+                f'SELECT k."key", r.value FROM unnest(%s::text[]) AS k("key") '
+                f"CROSS JOIN LATERAL (SELECT {column} AS value FROM {TABLE} "
+                'WHERE data_type_id = %s AND "key" = k."key" LIMIT 1) AS r',
+                (keys, data_type_id),
             )
             return cursor.fetchall()
     # The keys as one JSON parameter: no limit on their number, no SQL built per batch.
@@ -108,12 +113,12 @@ def upsert(data_type_id: int, rows: list[Row]) -> None:
 
 def _stage(cursor, rows: Iterable[Row]) -> None:
     """COPY the rows into this connection's temporary staging table."""
+    # One round trip for both (no parameters: one query string may hold two statements).
+    # The caller's transaction may hold several batches: start empty.
     cursor.execute(
         f'CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ("key" text, "data" jsonb, "digest" text) '
-        "ON COMMIT DELETE ROWS"
+        f"ON COMMIT DELETE ROWS; TRUNCATE {STAGE}"
     )
-    # The caller's transaction may hold several batches: start empty.
-    cursor.execute(f"TRUNCATE {STAGE}")
     with cursor.copy(f'COPY {STAGE} ("key", "data", "digest") FROM STDIN') as copy:
         for row in rows:
             copy.write_row(row)
