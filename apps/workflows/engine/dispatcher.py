@@ -41,10 +41,15 @@ def dispatch(
     """Evaluate the observers of ``data_type``; return how many tasks were enqueued."""
     if _discarding.get():
         return 0
-    # One query: the active flows of the active observers of this data type, with what
-    # the trigger evaluation and the tasks' descriptions read (none: the common import).
+    observers = Event.objects.observers_of(data_type)
+    # Most batches of an import have no observer: a query Django builds at once says so
+    # (building the one below cost an import of 200-record pages a fifth of its time).
+    if not observers.exists():
+        return 0
+    # One query: the active flows of those observers, with what the trigger evaluation
+    # and the tasks' descriptions read.
     flows = list(
-        Flow.objects.filter(active=True, event__in=Event.objects.observers_of(data_type))
+        Flow.objects.filter(active=True, event__in=observers)
         .select_related("event__trigger_evaluator", "event__namespace", "namespace")
         .order_by("event__namespace__name", "event__name", "event_id", "namespace__name", "name")
     )
