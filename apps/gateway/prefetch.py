@@ -11,8 +11,8 @@ It pays when the API takes its time; when pages come at once (a local API),
 the thread costs more than it saves: the storing thread's database round trips
 wait for the interpreter lock while the reading thread parses a page (measured
 on PostgreSQL with a local API: 13,000 records/s one page after the other,
-8,000 reading ahead). So pages are read in the caller's thread until one takes
-SLOW_PAGE_SECONDS or more, and ahead from then on.
+8,000 reading ahead, ~10 ms more a page). So the first two pages are read in
+the caller's thread, and the rest ahead if both took SLOW_PAGE_SECONDS or more.
 
 The thread does only what needs no database: requests, parsing, pagination.
 The request-log rows it makes are handed over with each page and written by
@@ -45,8 +45,9 @@ _PAGE, _END, _ERROR = "page", "end", "error"
 _PUT_WAIT = 0.1  # seconds between looks at the stop flag while the caller is busy
 NO_LOGS: tuple[list, bool] = ([], False)
 # Pages that come faster than this are read one after the other (see the module docs):
-# a local API under load answers in 10-20 ms, remote ones in 50-500 ms.
-SLOW_PAGE_SECONDS = 0.05
+# reading ahead cost a PostgreSQL import ~10 ms a page; remote APIs take 50-500 ms.
+SLOW_PAGE_SECONDS = 0.02
+PROBE_PAGES = 2  # pages read in the caller's thread before deciding
 
 
 def may_prefetch(fetch: Fetch) -> bool:
@@ -56,8 +57,8 @@ def may_prefetch(fetch: Fetch) -> bool:
 
 
 class Prefetch:
-    """The pages of a :class:`Fetch`; once one took SLOW_PAGE_SECONDS, each is requested
-    while the caller works on the one before."""
+    """The pages of a :class:`Fetch`; when they are slow to come, each is requested while
+    the caller works on the one before."""
 
     def __init__(self, fetch: Fetch) -> None:
         self.fetch = fetch
@@ -68,6 +69,7 @@ class Prefetch:
         self._unsent_logs: list = []
         self._finished = False
         self._thread: threading.Thread | None = None
+        self._page_seconds: list[float] = []
 
     @property
     def reading_ahead(self) -> bool:
@@ -114,14 +116,17 @@ class Prefetch:
     def __next__(self) -> Page:
         if self._finished:
             raise StopIteration
-        if self._thread is None:  # in the caller's thread, until a page is slow to come
+        if self._thread is None:  # in the caller's thread, while pages come at once
             started = time.monotonic()
             try:
                 page = next(self.fetch)
             except BaseException:
                 self._finished = True
                 raise
-            if time.monotonic() - started >= SLOW_PAGE_SECONDS:
+            self._page_seconds.append(time.monotonic() - started)
+            # The first page's time includes connecting: judge by the faster of two.
+            seconds = self._page_seconds
+            if len(seconds) == PROBE_PAGES and min(seconds) >= SLOW_PAGE_SECONDS:
                 self._read_ahead()
             return page
         kind, value, (rows, failed) = self._queue.get()
