@@ -262,12 +262,13 @@ def test_a_long_run_keeps_its_lock(monkeypatch, namespace, algorithm):
     import time
 
     from apps.workflows.engine import runner
-    from apps.workflows.services import algorithm_run
 
     monkeypatch.setattr(runner, "LOCK_SECONDS", 1)
     busy = algorithm("busy", "n = 0\nfor i in range(10 ** 9):\n    n += i\nreturn n",
                      time_limit=2.5)  # fmt: skip
-    task = algorithm_run(algorithm=busy, arguments={})
+    # Not enqueued: the session's worker (tests/workers.py) would take it at once.
+    task = Task.objects.create(namespace=namespace, kind=Task.Kind.ALGORITHM, algorithm=busy,
+                               input={"arguments": {}})  # fmt: skip
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault("status", task_run(task.pk)))
     worker.start()
