@@ -155,6 +155,14 @@ def test_every_write_stores_the_digest_of_the_data(contact):
     assert Record.objects.get(key="1").digest == record_digest({"id": 1, "name": "orm"})
 
 
+def test_data_changed_by_a_queryset_update_is_not_taken_for_unchanged(contact):
+    records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
+    Record.objects.filter(key="1").update(data={"id": 1, "name": "edited in bulk"})
+    result = records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert Record.objects.get(key="1").data == {"id": 1, "name": "imported"}
+
+
 def test_a_record_changed_elsewhere_and_imported_back_is_an_update(contact, events):
     """A single save between two imports changes the digest: the second import is a change."""
     records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
