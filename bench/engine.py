@@ -4,7 +4,9 @@
     plain-Python dict mapping (bench/engine_mapping.py, run here);
 (b) latency from a record saved through the API to the export request
     arriving at a local server, p50/p95/p99 over 500 saves, with a real worker
-    on the embedded broker and on Redis;
+    on the embedded broker and on Redis; in the same run and alternating with
+    it, a yardstick: a bare Celery task that enqueues a second one that makes
+    the HTTP call (bench/yardstick.py). The worker's idle CPU is measured too;
 (c) a 100,000-record import → convert → export run end to end: total time and
     the worker's peak memory.
 
@@ -53,6 +55,8 @@ def start_worker(env: dict, concurrency: int = 2) -> subprocess.Popen:
             f"--concurrency={concurrency}",
             "-n",
             f"bench-{os.getpid()}@%h",
+            "-I",
+            "bench.yardstick",
             *pool,
         ],
         cwd=ROOT,
@@ -60,6 +64,26 @@ def start_worker(env: dict, concurrency: int = 2) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=open(Path(env["DATA_DIR"]) / "worker.log", "w"),
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its children still running (prefork pools)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
+def idle_cpu_percent(pid: int, seconds: float = 5.0) -> float:
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return 100 * (cpu_seconds(pid) - before) / seconds
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -91,8 +115,9 @@ def build(namespace_name: str, b_url: str, a_url: str | None, *, bulk: bool):
 
 
 def latency(saves: int) -> dict:
-    """(b): API save → export request arrives at B."""
+    """(b): API save -> export request arrives at B; and the two-hop yardstick, alternating."""
     from rest_framework.test import APIClient
+    from yardstick import hop_one  # type: ignore
 
     from apps.data.models import Namespace
     from tests.workflows.systems import SystemB
@@ -116,41 +141,49 @@ def latency(saves: int) -> dict:
     assert Namespace.objects.filter(name="lat").exists()
     env = dict(os.environ)
     worker = start_worker(env)
-    try:
-        samples = []
-        # warm-up: the worker's first task imports everything
-        client.post(
+
+    def arrival(ref: int, start: float) -> float:
+        deadline = time.time() + 30
+        while ref not in received and time.time() < deadline:
+            time.sleep(0.001)
+        if ref not in received:
+            raise RuntimeError(f"request {ref} never arrived at B")
+        return (received[ref] - start) * 1000
+
+    def save(i: int) -> float:
+        start = time.perf_counter()
+        response = client.post(
             "/api/v2/lat/Contact/",
-            {"id": 0, "first": "w", "last": "u", "email": "w@u"},
+            {"id": i, "first": "F", "last": str(i), "email": f"{i}@x"},
             format="json",
         )
-        deadline = time.time() + 60
-        while 0 not in received and time.time() < deadline:
-            time.sleep(0.005)
+        assert response.status_code == 201, response.content
+        return arrival(i, start)
+
+    def yardstick(i: int) -> float:
+        start = time.perf_counter()
+        hop_one.delay(b.url, -i)
+        return arrival(-i, start)
+
+    try:
+        # warm-up: the worker's first tasks import everything
+        save(0)
+        yardstick(1_000_000)
+        idle = idle_cpu_percent(worker.pid)
+        platform, bare = [], []
         for i in range(1, saves + 1):
-            start = time.perf_counter()
-            response = client.post(
-                "/api/v2/lat/Contact/",
-                {"id": i, "first": "F", "last": str(i), "email": f"{i}@x"},
-                format="json",
-            )
-            assert response.status_code == 201, response.content
-            deadline = time.time() + 30
-            while i not in received and time.time() < deadline:
-                time.sleep(0.001)
-            if i not in received:
-                raise RuntimeError(f"save {i} never arrived at B")
-            samples.append((received[i] - start) * 1000)
+            platform.append(save(i))
+            bare.append(yardstick(i))
     finally:
         worker.terminate()
         worker.wait(20)
         b.stop()
-    return {
-        "p50": percentile(samples, 50),
-        "p95": percentile(samples, 95),
-        "p99": percentile(samples, 99),
-        "n": len(samples),
-    }
+
+    def figures(samples: list[float]) -> dict:
+        return {p: percentile(samples, n) for p, n in (("p50", 50), ("p95", 95), ("p99", 99))}
+
+    return {"platform": figures(platform), "yardstick": figures(bare), "n": saves,
+            "idle_cpu": idle}  # fmt: skip
 
 
 def end_to_end(n: int) -> dict:
@@ -275,10 +308,19 @@ def main() -> None:
         print(f"\n[{broker} broker, {db}]")
         if "latency" in figures:
             lat = figures["latency"]
+            for name, what in (
+                ("platform", "API save -> export request at B"),
+                ("yardstick", "bare task -> task -> request at B"),
+            ):
+                f = lat[name]
+                print(
+                    f"  (b) {what:34} {lat['n']} times: p50 {f['p50']:6.1f} ms, "
+                    f"p95 {f['p95']:6.1f} ms, p99 {f['p99']:6.1f} ms"
+                )
+            ratio = lat["platform"]["p50"] / lat["yardstick"]["p50"]
             print(
-                f"  (b) API save -> export request at B, {lat['n']} saves: "
-                f"p50 {lat['p50']:.1f} ms, "
-                f"p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms"
+                f"      platform p50 / yardstick p50: {ratio:.1f}x; "
+                f"worker idle CPU {lat['idle_cpu']:.1f}% of a core"
             )
         if "e2e" in figures:
             e2e = figures["e2e"]

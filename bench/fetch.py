@@ -43,7 +43,7 @@ PAGE_SIZE = 200
 # --- the remote API: its own process, so that it does not share the client's GIL
 
 
-def serve(total: int, page_size: int) -> None:
+def serve(total: int, page_size: int, latency: float = 0.0) -> None:
     pages_count = -(-total // page_size)
     pages = {}
     for page in range(1, pages_count + 1):
@@ -59,6 +59,8 @@ def serve(total: int, page_size: int) -> None:
             pass
 
         def do_GET(self):
+            if latency:  # a remote API's think time and round trip
+                time.sleep(latency)
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self.send_response(401)
                 self.send_header("Content-Length", "0")
@@ -77,9 +79,9 @@ def serve(total: int, page_size: int) -> None:
     server.serve_forever()
 
 
-def start_server(total: int) -> tuple[subprocess.Popen, str]:
+def start_server(total: int, latency: float = 0.0) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "-n", str(total)],
+        [sys.executable, __file__, "--serve", "-n", str(total), "--latency", str(latency)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -200,9 +202,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.n, PAGE_SIZE)
+        serve(args.n, PAGE_SIZE, args.latency)
         return
     if args.child:
         child(args)

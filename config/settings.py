@@ -243,8 +243,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
         "control_folder": str(BROKER_DIR / "control"),  # else ./control in the working dir
-        "polling_interval": 0.1,
+        "polling_interval": 0.1,  # used only where inotify is not available
     }
+    # kombu's transport, woken by inotify when a message is written (config/filesystem_broker.py)
+    CELERY_BROKER_TRANSPORT = "config.filesystem_broker:Transport"
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task whose worker died is delivered again after this many seconds (Redis'
     # default is an hour). A redelivered task that is still running elsewhere

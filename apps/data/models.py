@@ -10,6 +10,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Cast
 
+from .encoding import DIGEST_LENGTH, record_digest
+
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 name_validator = RegexValidator(
     NAME_PATTERN,
@@ -232,6 +234,12 @@ class RecordQuerySet(models.QuerySet):
     def in_key_order(self, *, descending: bool = False) -> RecordQuerySet:
         return self.with_key_number().order_by(*self.key_order(descending=descending))
 
+    def update(self, **kwargs):
+        # Data changed in SQL leaves the digest unknown (compared by data), never stale.
+        if "data" in kwargs and "digest" not in kwargs:
+            kwargs["digest"] = ""
+        return super().update(**kwargs)
+
 
 class Record(models.Model):
     """One JSON document of a data type, identified by its key."""
@@ -250,6 +258,13 @@ class Record(models.Model):
         help_text="The value of the data type's primary key field; unique per data type.",
     )
     data = models.JSONField("data", default=dict, help_text="The record itself.")
+    digest = models.CharField(
+        "digest",
+        max_length=DIGEST_LENGTH,
+        blank=True,
+        editable=False,
+        help_text="A digest of the data's JSON text: re-imports compare it, not the data.",
+    )
     # Not indexed: every index slows the bulk upserts that imports depend on.
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
@@ -265,3 +280,11 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_type} {self.key}"  # crm.Contact 9001
+
+    def save(self, *args, **kwargs) -> None:
+        # Whatever writes the data writes its digest: a stale one would hide a change.
+        self.digest = record_digest(self.data)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "data" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "digest"}
+        super().save(*args, **kwargs)

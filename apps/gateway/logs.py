@@ -9,10 +9,15 @@ imported, and redacting every one of them cost a fifth of a fast fetch.
 Failed attempts are written as soon as their request is over
 (:attr:`RequestLogger.has_failures`), so that they are there to read while
 a long fetch goes on.
+
+Rows are written only by the thread that made the logger: a thread that
+prefetches pages (:mod:`.prefetch`) hands its rows over with each page
+(:meth:`RequestLogger.take`), so no database connection but the caller's is used.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -62,6 +67,7 @@ class RequestLogger:
         self.success_bodies = settings.GATEWAY_LOG_SUCCESS_BODIES
         self.rows: list[RequestLog] = []
         self.has_failures = False
+        self._writer = threading.get_ident()
 
     @property
     def secrets(self) -> set[str]:
@@ -130,8 +136,20 @@ class RequestLogger:
             row.response_body = self.clean_text(response_body)
             self.has_failures = True
 
+    def take(self) -> tuple[list[RequestLog], bool]:
+        """The rows kept so far, and whether one is a failure; the logger starts afresh."""
+        rows, failed = self.rows, self.has_failures
+        self.rows, self.has_failures = [], False
+        return rows, failed
+
     def flush(self) -> None:
-        if self.rows:
-            RequestLog.objects.bulk_create(self.rows)
-            self.rows = []
-        self.has_failures = False
+        """Write the rows kept so far (in the thread that made the logger; else keep them)."""
+        if threading.get_ident() == self._writer:
+            write_rows(self.take()[0])
+
+
+def write_rows(rows: list[RequestLog]) -> None:
+    if len(rows) == 1:  # one INSERT, without bulk_create's transaction around it
+        rows[0].save(force_insert=True)
+    elif rows:
+        RequestLog.objects.bulk_create(rows)

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_save
 
+from apps.data.encoding import record_digest
 from apps.data.models import DataType, Record
 from apps.data.services import data_type_save, record_save, records_save
 from apps.data.signals import records_saved
@@ -138,3 +139,68 @@ def test_data_type_without_primary_key_generates_keys(namespace):
     result = records_save(data_type=log, records=[{"m": 1}, {"m": 1}])
     assert result.created == 2
     assert len(set(Record.objects.values_list("key", flat=True))) == 2
+
+
+# --- digests: how a re-import tells unchanged records without reading them
+
+
+def test_every_write_stores_the_digest_of_the_data(contact):
+    records_save(data_type=contact, records=[{"id": 1, "name": "bulk"}])
+    record = Record.objects.get(key="1")
+    assert record.digest == record_digest({"id": 1, "name": "bulk"})
+    record_save(data_type=contact, data={"id": 1, "name": "single"}, key="1")
+    assert Record.objects.get(key="1").digest == record_digest({"id": 1, "name": "single"})
+    record.data = {"id": 1, "name": "orm"}
+    record.save(update_fields=["data"])
+    assert Record.objects.get(key="1").digest == record_digest({"id": 1, "name": "orm"})
+
+
+def test_data_changed_by_a_queryset_update_is_not_taken_for_unchanged(contact):
+    records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
+    Record.objects.filter(key="1").update(data={"id": 1, "name": "edited in bulk"})
+    result = records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert Record.objects.get(key="1").data == {"id": 1, "name": "imported"}
+
+
+def test_a_record_changed_elsewhere_and_imported_back_is_an_update(contact, events):
+    """A single save between two imports changes the digest: the second import is a change."""
+    records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
+    record_save(data_type=contact, data={"id": 1, "name": "edited"}, key="1")
+    events.clear()
+    result = records_save(data_type=contact, records=[{"id": 1, "name": "imported"}])
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
+    assert Record.objects.get(key="1").data == {"id": 1, "name": "imported"}
+    assert events[0].updated == [("1", {"id": 1, "name": "imported"}, {"id": 1, "name": "edited"})]
+
+
+def test_unchanged_records_are_neither_written_nor_announced(contact, events):
+    records = [{"id": i, "name": f"n{i}", "address": {"city": "Lima"}} for i in range(100)]
+    records_save(data_type=contact, records=records)
+    stamps = dict(Record.objects.values_list("key", "updated_at"))
+    events.clear()
+    changed = [*records[:99], {**records[99], "address": {"city": "Quito"}}]
+    result = records_save(data_type=contact, records=changed)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 99)
+    after = dict(Record.objects.values_list("key", "updated_at"))
+    assert [key for key in after if after[key] != stamps[key]] == ["99"]
+    assert [key for key, _, _ in events[0].updated] == ["99"]
+
+
+def test_rows_without_a_digest_or_in_another_key_order_are_compared_by_their_data(contact, events):
+    """Rows stored before digests existed have none; a record may come in another key order."""
+    records_save(data_type=contact, records=[{"id": i, "name": f"n{i}"} for i in range(3)])
+    Record.objects.update(digest="")
+    stamps = dict(Record.objects.values_list("key", "updated_at"))
+    events.clear()
+    result = records_save(
+        data_type=contact,
+        records=[{"id": 0, "name": "n0"}, {"name": "n1", "id": 1}, {"id": 2, "name": "new"}],
+    )
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
+    assert [(e.created, e.updated) for e in events] == [
+        ([], [("2", {"id": 2, "name": "new"}, {"id": 2, "name": "n2"})])
+    ]
+    after = dict(Record.objects.values_list("key", "updated_at"))
+    assert after["0"] == stamps["0"] and after["1"] == stamps["1"]
+    assert Record.objects.get(key="2").digest == record_digest({"id": 2, "name": "new"})

@@ -13,8 +13,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from django.db.models import Prefetch
+from itertools import groupby
 
 from apps.data.models import DataType
 
@@ -42,28 +41,35 @@ def dispatch(
     """Evaluate the observers of ``data_type``; return how many tasks were enqueued."""
     if _discarding.get():
         return 0
-    observers = list(
-        Event.objects.observers_of(data_type)
-        .select_related("trigger_evaluator", "namespace")
-        .prefetch_related(Prefetch("flows", queryset=Flow.objects.filter(active=True)))
+    observers = Event.objects.observers_of(data_type)
+    # Most batches of an import have no observer: a query Django builds at once says so
+    # (building the one below cost an import of 200-record pages a fifth of its time).
+    if not observers.exists():
+        return 0
+    # One query: the active flows of those observers, with what the trigger evaluation
+    # and the tasks' descriptions read.
+    flows = list(
+        Flow.objects.filter(active=True, event__in=observers)
+        .select_related("event__trigger_evaluator", "event__namespace", "namespace")
+        .order_by("event__namespace__name", "event__name", "event_id", "namespace__name", "name")
     )
-    if not observers:
+    if not flows:
         return 0
     from ..services import flow_enqueue
     from .observers import firing
 
     enqueued = 0
-    for observer in observers:
-        flows = list(observer.flows.all())
-        if not flows:
-            continue
+    for _, group in groupby(flows, key=lambda flow: flow.event_id):
+        observed = list(group)
+        observer = observed[0].event
+        assert observer is not None  # the query selects flows of observers
         items: list[tuple[str, dict, dict | None]] = []
         if observer.on_created:
             items += [(key, data, None) for key, data in created]
         if observer.on_updated:
             items += updated
         keys = firing(observer, items)
-        for flow in flows:
+        for flow in observed:
             for start in range(0, len(keys), flow.lot_size):
                 flow_enqueue(
                     flow=flow,

@@ -119,6 +119,7 @@ def _store(data_type: DataType, records: list, flow: Flow, context, total: dict)
 
 def _import(flow: Flow, context, keys) -> dict[str, Any]:
     from apps.gateway.client import webhook_fetch
+    from apps.gateway.prefetch import prefetching
 
     translator = flow.translator
     fetch = webhook_fetch(
@@ -128,10 +129,11 @@ def _import(flow: Flow, context, keys) -> dict[str, Any]:
         authorization=flow.authorization,
     )
     total: dict[str, int] = {}
-    for page in fetch:
-        records = _translate_all(translator, page.records, context)
-        _store(_target_data_type(translator), records, flow, context, total)
-        context.progress(min(99.0, fetch.stats.pages))  # the number of pages is not known
+    with prefetching(fetch) as pages:  # the next page is fetched while this one is stored
+        for page in pages:
+            records = _translate_all(translator, page.records, context)
+            _store(_target_data_type(translator), records, flow, context, total)
+            context.progress(min(99.0, page.number))  # the number of pages is not known
     return {**total, **fetch.stats.as_dict()}
 
 

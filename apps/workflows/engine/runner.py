@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
+import time
 import traceback
 import uuid
 from datetime import timedelta
@@ -31,8 +33,16 @@ from .dispatcher import events_discarded
 logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 120
+# Progress is written at most this often (a write per page cost an import 5%);
+# the heartbeat keeps the lock meanwhile, and a cancellation is seen at the next write.
+PROGRESS_SECONDS = 1.0
 RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 600
+
+
+# What running a task reads of its flow, in the query that reads the task. Only these:
+# each further join cost more (in building the objects) than the query it saved.
+TASK_RELATED = ("namespace", "algorithm", "flow__namespace", "flow__translator", "flow__webhook")
 
 
 class RunAgain(Exception):
@@ -43,6 +53,10 @@ class Cancelled(Exception):
     """The task was cancelled while it ran."""
 
 
+def _snapshot(state: Any) -> str:
+    return json.dumps(state, sort_keys=True, default=str)
+
+
 class TaskContext:
     """What running code may do with its task: state, progress, run again, notify."""
 
@@ -51,14 +65,28 @@ class TaskContext:
         self.execution = execution
         self.token = token
         self.state: dict[str, Any] = task.state if isinstance(task.state, dict) else {}
+        self._stored_state = _snapshot(self.state)
         self._run_again = False
+        # A task done within PROGRESS_SECONDS writes no progress but its end's 100%.
+        self._progress_written = time.monotonic()
 
     def save_state(self) -> None:
-        Task.objects.filter(pk=self.task.pk, lock_owner=self.token).update(state=self.state)
+        """Store the state (a no-op when it is as last stored: nothing to write)."""
+        stored = _snapshot(self.state)
+        if stored != self._stored_state:
+            Task.objects.filter(pk=self.task.pk, lock_owner=self.token).update(state=self.state)
+            self._stored_state = stored
 
     def progress(self, percent: float) -> None:
-        """Report progress, extend the lock, and stop if the task was cancelled."""
+        """Report progress, extend the lock, and stop if the task was cancelled.
+
+        Reports closer together than PROGRESS_SECONDS (or sooner after the start)
+        are not written: the next one written carries the latest figure."""
         percent = max(0.0, min(100.0, float(percent)))
+        now = time.monotonic()
+        if now - self._progress_written < PROGRESS_SECONDS:
+            return
+        self._progress_written = now
         updated = (
             Task.objects.filter(pk=self.task.pk, lock_owner=self.token)
             .exclude(status=Task.Status.CANCELLED)
@@ -172,7 +200,7 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
     if not _acquire(task_id, token):
         logger.info("Task #%s is running elsewhere or finished; skipped", task_id)
         return None
-    task = Task.objects.select_related("flow", "algorithm", "namespace").get(pk=task_id)
+    task = Task.objects.select_related(*TASK_RELATED).get(pk=task_id)
     execution = Execution.objects.create(
         task=task, attempt=task.attempts, status=Task.Status.RUNNING, worker=worker[:100]
     )

@@ -1,0 +1,49 @@
+"""The dispatcher: two queries find what a batch of writes starts; flows are batched by lot."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.data.services import records_save
+from apps.workflows.engine.dispatcher import dispatch
+from apps.workflows.models import Flow, Observer, Task
+
+RECORDS = [{"id": i, "first": f"F{i}", "status": "new" if i % 2 else "paid"} for i in range(7)]
+
+
+def selects(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+
+
+def test_a_type_nobody_observes_costs_one_query(contact):
+    with CaptureQueriesContext(connection) as queries:
+        assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 0
+    assert len(queries) == 1
+
+
+def test_each_active_flow_of_each_active_observer_gets_its_lots(make, contact, converter):
+    every = make(Observer, "every", kind="observer", data_type=contact)
+    paid = make(Observer, "paid", kind="observer", data_type=contact,
+                conditions=[{"field": "status", "op": "is", "value": "paid"}])  # fmt: skip
+    idle = make(Observer, "idle", kind="observer", data_type=contact, active=False)
+    make(Flow, "a_every", event=every, translator=converter, lot_size=3)
+    make(Flow, "b_every", event=every, translator=converter, lot_size=10)
+    make(Flow, "off", event=every, translator=converter, active=False)
+    make(Flow, "c_paid", event=paid, translator=converter, lot_size=2)
+    make(Flow, "d_idle", event=idle, translator=converter)
+    with CaptureQueriesContext(connection) as queries:
+        records_save(data_type=contact, records=RECORDS)
+    lots = {}
+    for task in Task.objects.order_by("pk"):
+        lots.setdefault(task.flow.name, []).append(task.input["keys"])
+    assert lots == {
+        "a_every": [["0", "1", "2"], ["3", "4", "5"], ["6"]],
+        "b_every": [["0", "1", "2", "3", "4", "5", "6"]],
+        "c_paid": [["0", "2"], ["4", "6"]],
+    }
+    assert Task.objects.get(flow__name="c_paid", input__keys=["0", "2"]).description == (
+        "Flow crm.c_paid (observer crm.paid)"
+    )
+    # Are there observers, then their flows: two SELECTs, whatever their number.
+    assert len([sql for sql in selects(queries) if "workflows_" in sql]) == 2
