@@ -260,7 +260,10 @@ class Installer:
     def _save(self, kind, path, ref, namespace, name, existing, values) -> models.Model | None:
         try:
             with transaction.atomic():
-                return kind.save(namespace=namespace, name=name, instance=existing, fields=values)
+                return kind.save(
+                    namespace=namespace, name=name, instance=existing, fields=values,
+                    actor=self.user,
+                )  # fmt: skip
         except ValidationError as error:
             for field_name, messages in _messages(error).items():
                 where = path if field_name == NON_FIELD_ERRORS else f"{path}.{field_name}"

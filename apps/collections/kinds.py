@@ -93,8 +93,12 @@ class Kind:
     def secret_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if isinstance(f, EncryptedTextField))
 
-    def save(self, *, namespace, name: str, instance, fields: dict[str, Any]):
-        return self.service(namespace=namespace, name=name, instance=instance, **fields)
+    def save(self, *, namespace, name: str, instance, fields: dict[str, Any], actor=None):
+        """Through the element's service; ``actor`` (the installing user) must be allowed
+        the references to other namespaces (apps.data.permissions.references_check)."""
+        return self.service(
+            namespace=namespace, name=name, instance=instance, actor=actor, **fields
+        )
 
     def __str__(self) -> str:
         return self.name
@@ -104,7 +108,8 @@ def _workflows(model) -> Callable[..., Any]:
     return functools.partial(element_save, model=model)
 
 
-def _data_type(*, namespace, name, instance, **fields):
+def _data_type(*, namespace, name, instance, actor=None, **fields):
+    # A data type refers to no other element: there is nothing to check for the actor.
     return data_type_save(namespace=namespace, name=name, instance=instance, **fields)
 
 

@@ -12,6 +12,7 @@ from apps.collections.document import CollectionError
 from apps.collections.kinds import KINDS, Kind
 from apps.collections.models import Collection
 from apps.collections.services import (
+    collection_build,
     collection_export,
     collection_install,
     collection_plan,
@@ -284,3 +285,43 @@ def test_a_removal_that_would_cascade_to_an_element_outside_the_collection_is_re
         "remove data_type crm.Country (with its 2 record(s))",
     ]
     assert not DataType.objects.filter(name="Country").exists()
+
+
+def test_an_install_may_not_lend_another_namespaces_credentials(make_user, grant):
+    """carol may view bob's namespace, not change it: a document whose connection (in her
+    own namespace) uses bob's authorization is refused, and nothing is written."""
+    from apps.gateway.services import connection_save
+    from apps.security.services import authorization_save
+
+    bns, cns = Namespace.objects.create(name="bns"), Namespace.objects.create(name="cns")
+    basic = authorization_save(
+        namespace=bns, name="basic", kind="basic", username="bob", password="bobs-secret"
+    )
+    # The document is made while only the operator may change either namespace.
+    stolen = connection_save(
+        namespace=cns, name="steal", base_url="http://127.0.0.1:9/", authorization=basic
+    )
+    collection = collection_build(name="steal", elements=[stolen]).collection
+    document = json.loads(collection_export(collection=collection))
+    document["authorizations"] = []  # point at bob's stored one instead of shipping it
+    document["secrets"] = {}
+    stolen.delete()
+    collection.delete()
+    carol = make_user("carol")
+    grant(carol, cns, change=True)
+    grant(carol, bns)
+    before = row_counts()
+    with pytest.raises(CollectionError) as refused:
+        collection_install(document, user=carol)
+    # A document holds what it refers to: it cannot borrow a stored authorization...
+    (problem,) = refused.value.problems
+    assert problem.path == "$.connections[0].authorization" and "bns.basic" in problem.message
+    assert row_counts() == before
+    # ...and shipping bob's authorization in it would change bob's namespace: refused too.
+    shipped_collection = collection_build(name="bobs", elements=[basic]).collection
+    shipped = json.loads(collection_export(collection=shipped_collection))
+    shipped_collection.delete()
+    before = row_counts()
+    with pytest.raises(CollectionError, match="bns"):
+        collection_install(shipped, user=carol, secrets={"bns.basic.password": "mine"})
+    assert row_counts() == before
