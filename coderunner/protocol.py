@@ -22,10 +22,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 from typing import Any
 
+try:  # a C encoder/decoder, several times faster than json's, where it gives the same values
+    import orjson
+except ImportError:  # pragma: no cover - a dependency; json alone works the same, slower
+    orjson = None
+
 HEADER = struct.Struct(">I")
+# orjson reads integers past 64 bits as floats: a frame that may hold one goes to json.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
 class ProtocolError(Exception):
@@ -40,10 +48,25 @@ def encode(message: Any) -> bytes:
     return HEADER.pack(len(data)) + data
 
 
+def encode_fast(message: Any) -> bytes:
+    """The platform's frames (jobs, answers to calls): orjson where it can (NaN, which JSON
+    has not, becomes null), else :func:`encode`."""
+    if orjson is not None:
+        try:
+            data = orjson.dumps(message)
+        except TypeError:  # an integer past 64 bits, a key that is not a string
+            pass
+        else:
+            return HEADER.pack(len(data)) + data
+    return encode(message)
+
+
 def decode(data: bytes) -> Any:
     """The message of a frame's body. JSON nested past the recursion limit (what no runner
     that kept to the protocol sends: its own encoder stops there) is a ProtocolError."""
     try:
+        if orjson is not None and not _LONG_NUMBER.search(data):
+            return orjson.loads(data)
         return json.loads(data)
     except (ValueError, RecursionError) as error:
         raise ProtocolError(f"not a JSON frame: {error}") from None

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..protocol import HEADER, ProtocolError, decode, encode
+from ..protocol import HEADER, ProtocolError, decode, encode, encode_fast
 from ..server import EXIT_MEMORY
 from .isolation import Command, command
 
@@ -158,7 +158,7 @@ class Runner:
         abort: CallAbort | None = None
         self.jobs += 1
         self.delivered = False
-        self._write(encode(job), budget)
+        self._write(encode_fast(job), budget)
         self.delivered = True
         while True:
             message = self._read_within(budget, time_limit)
@@ -168,7 +168,7 @@ class Runner:
                 else:
                     answer, abort = self._answer(message, on_call)
                 try:
-                    frame = encode(answer)
+                    frame = encode_fast(answer)
                 except (TypeError, ValueError, RecursionError) as error:
                     frame = encode({"fail": {"message": f"The answer is not JSON: {error}"}})
                 self._write(frame, budget)
