@@ -6,6 +6,10 @@ Workers on more machines only need the same DATABASE_URL and CELERY_BROKER_URL.
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
+
+# "filesystem://" (the embedded broker) writes whole messages only: see config/broker.py.
+TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
