@@ -121,7 +121,7 @@ def test_the_corpus_covers_the_families_and_kinds():
     assert len(NAMES) == len(PAYLOADS), "payload ids are unique"
     families = collections.Counter(payload.family for payload in PAYLOADS)
     assert set(families) >= {
-        "review", "format", "frames", "types", "introspection", "modules", "api",
+        "review", "format", "frames", "types", "introspection", "modules", "pickling", "api",
         "exhaustion", "ssti",
     }  # fmt: skip
     assert {payload.kind for payload in PAYLOADS} == set(KINDS)

@@ -9,10 +9,10 @@ MODULE = r"failed: .*The module '[\w.]+' is not available"
 REACH = r"failed: .*algorithms reach only their own namespace \(evil\)"
 
 
-def imports(*modules: str):
+def imports(family: str, *modules: str):
     return [
         code(
-            "modules",
+            family,
             f"import-{module}",
             f"import {module}\nreturn 1",
             rf'refused: .*Import of the module \\"{module}\\" is not allowed',
@@ -23,16 +23,13 @@ def imports(*modules: str):
 
 MODULES = [
     *imports(
+        "modules",
         "os",
         "subprocess",
         "sys",
         "importlib",
         "ctypes",
         "builtins",
-        "pickle",
-        "copyreg",
-        "marshal",
-        "shelve",
         "threading",
         "io",
         "pathlib",
@@ -56,6 +53,23 @@ MODULES = [
     ),
     code("modules", "re-enum-module", "import re\nreturn re.enum", MODULE),
     code("modules", "datetime-sys", "import datetime\nreturn datetime.sys", MODULE),
+    code("modules", "re-copyreg", "import re\nreturn re.copyreg.dispatch_table", MODULE),
+    code(
+        "modules",
+        "collections-sys",
+        'import collections\nreturn getattr(collections, "_sys")',
+        ATTRIBUTE,
+    ),
+    code("modules", "string-re", 'import string\nreturn getattr(string, "_re")', ATTRIBUTE),
+    code(
+        "modules",
+        "hashlib-openssl",
+        'import hashlib\nreturn getattr(hashlib, "_hashlib")',
+        ATTRIBUTE,
+    ),
+    code(
+        "modules", "decimal-spec", 'import decimal\nreturn getattr(decimal, "__spec__")', ATTRIBUTE
+    ),
     code(
         "modules",
         "json-codecs",
@@ -245,4 +259,21 @@ API = [
     ),
 ]
 
-PAYLOADS = [*MODULES, *API]
+PICKLING = [
+    *imports("pickling", "pickle", "copyreg", "copy", "marshal", "shelve"),
+    code(
+        "pickling",
+        "reduce-method",
+        "class A:\n    def __reduce__(self):\n        return (print, ('x',))\nreturn A()",
+        UNDERSCORE,
+    ),
+    code("pickling", "getattr-reduce-ex", 'return getattr({}, "__reduce_ex__")(2)', ATTRIBUTE),
+    code(
+        "pickling",
+        "json-object-hook",
+        "import json\nreturn json.loads('{\"a\": 1}', object_hook=lambda d: sorted(d))",
+        r'completed: \["a"\]',
+    ),
+]
+
+PAYLOADS = [*MODULES, *PICKLING, *API]
