@@ -84,7 +84,7 @@ def platform(request, tmp_path):
         try:
             if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet (or slow, under load)
             time.sleep(0.2)
     else:
         raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
