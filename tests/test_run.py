@@ -79,19 +79,31 @@ def platform(request, tmp_path):
         [python, "-m", "config.runner"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):  # not up yet (or slow, under load)
-            time.sleep(0.2)
-    else:
-        raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
-    yield base, token, process, tmp_path / "run.log", request.param
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):  # not up yet (or slow)
+                time.sleep(0.2)
+        else:
+            raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
+        yield base, token, process, tmp_path / "run.log", request.param
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the runner as Ctrl-C does: it stops web, worker and beat (a SIGKILL would leave
+    them running, on the broker of the next run)."""
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_make_run_serves_admin_api_and_runs_tasks(platform):
