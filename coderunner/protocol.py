@@ -29,7 +29,7 @@ from typing import Any
 try:  # a C encoder/decoder, several times faster than json's, where it gives the same values
     import orjson
 except ImportError:  # pragma: no cover - a dependency; json alone works the same, slower
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 HEADER = struct.Struct(">I")
 # orjson reads integers past 64 bits as floats: a frame that may hold one goes to json.

@@ -68,12 +68,29 @@ def _drop(config: dict) -> list[str]:
         if libc.unshare(flags) != 0:
             missing.append("own network namespace")
     if config.get("drop_to_nobody") and os.getuid() == 0:
+        _preload()
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
     if os.getuid() == 0:
         missing.append("unprivileged user (the interpreter is not readable by nobody)")
     return missing
+
+
+def _preload() -> None:
+    """What jobs import on first use — codecs (Jinja's lexer decodes string literals with
+    ``unicode-escape``), ``_strptime`` — loaded while the interpreter's files can still be
+    read: as nobody they may not be (an interpreter installed in root's private home)."""
+    import encodings
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(encodings.__path__):
+        try:
+            importlib.import_module(f"encodings.{module.name}")
+        except ImportError:  # mbcs, oem: Windows only
+            continue
+    import _strptime  # noqa: F401 - datetime.strptime
 
 
 def _limit(kind: int, value: int) -> None:
@@ -159,7 +176,7 @@ def _answer(channel: Channel, job: dict, config: dict) -> bool:
     except MemoryError:
         frame = encode({"error": _memory_error(config), "retire": True})
         retire = True
-    except (TypeError, ValueError, RecursionError) as error:
+    except Exception as error:  # not JSON, or user code run by the encoder (a dict's items())
         frame = encode({"error": _unencodable(error), **({"retire": True} if retire else {})})
     if len(frame) > channel.max_frame:
         size = len(frame)
@@ -181,13 +198,15 @@ def _memory_error(config: dict) -> dict:
     return {"message": f"Memory limit of {limit:g} MiB exceeded.", "code": "memory"}
 
 
-def _unencodable(error: BaseException) -> dict:
+def _unencodable(error: Exception) -> dict:
     if isinstance(error, RecursionError):
         message = "The result is nested too deeply to be JSON."
     elif isinstance(error, UnicodeEncodeError):
         message = "The result holds text that is not valid Unicode (a lone surrogate)."
-    else:
+    elif isinstance(error, TypeError | ValueError):
         message = f"The result is not JSON: {error}."
+    else:
+        message = f"The result could not be made JSON: {type(error).__name__}: {error}"[:1000]
     return {"message": message, "code": "invalid_result"}
 
 

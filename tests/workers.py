@@ -8,6 +8,7 @@ first: an earlier run's leftovers must not execute here (FACTS.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ def test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-def purge_broker() -> None:
+def purge_broker(queues: tuple[str, ...] = ()) -> None:
     if settings.CELERY_BROKER_URL == "filesystem://":
         for folder in ("out", "processed"):
             path = settings.BROKER_DIR / folder
@@ -42,12 +43,22 @@ def purge_broker() -> None:
         from config.celery import app
 
         app.control.purge()
+        with app.connection_for_write() as connection:
+            for queue in queues:
+                with contextlib.suppress(Exception):  # a queue never declared: nothing to purge
+                    connection.default_channel.queue_purge(queue)
 
 
-def start_worker(*, concurrency: int = 2) -> subprocess.Popen:
-    purge_broker()
-    env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1")
+def start_worker(
+    *, concurrency: int = 2, env: dict[str, str] | None = None, queue: str | None = None
+) -> subprocess.Popen:
+    """A worker on the test database; ``env`` adds variables to its environment, ``queue``
+    makes it consume that queue only (see :func:`tasks_routed_to`)."""
+    purge_broker((queue,) if queue else ())
+    env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1", **(env or {}))
     pool = ["--pool=threads"] if settings.CELERY_BROKER_URL == "filesystem://" else []
+    if queue:
+        pool += ["-Q", queue]
     log = open(settings.DATA_DIR / "test-worker.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
         [
@@ -60,7 +71,7 @@ def start_worker(*, concurrency: int = 2) -> subprocess.Popen:
             "--loglevel=INFO",
             f"--concurrency={concurrency}",
             "-n",
-            f"test-{os.getpid()}@%h",
+            f"test-{queue or 'default'}-{os.getpid()}@%h",
             *pool,
         ],
         cwd=ROOT,
@@ -124,3 +135,24 @@ def wait_for(predicate, *, timeout: float = 30, what: str = "condition", process
 def worker_log(process) -> str:
     path = getattr(process, "log_path", None)
     return Path(path).read_text()[-3000:] if path else ""
+
+
+@contextlib.contextmanager
+def tasks_routed_to(queue: str):
+    """Tasks enqueued by this process go to ``queue`` meanwhile: to a worker of its own
+    (started with ``queue=``), never to the session's worker."""
+    from config.celery import app
+
+    previous = app.conf.task_routes
+
+    def route(routes) -> None:
+        app.conf.task_routes = routes
+        app.amqp.flush_routes()
+        with contextlib.suppress(AttributeError):
+            del app.amqp.router  # a cached property: rebuilt from the routes on next use
+
+    route({"*": {"queue": queue}})
+    try:
+        yield
+    finally:
+        route(previous)

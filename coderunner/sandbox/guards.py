@@ -30,14 +30,11 @@ from RestrictedPython.Guards import safe_builtins
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from .errors import ForbiddenAccess, LimitExceeded
-from .modules import ALLOWED_MODULES, guarded_import
+from .modules import ALLOWED_MODULES, SANDBOX_MODULE_NAME, guarded_import
 
 MAX_ITEMS = 10_000_000
 MAX_INT_BITS = 1_000_000
 MAX_OUTPUT_CHARS = 1_000_000
-
-# The ``__name__`` of the code's globals, hence the ``__module__`` of its classes.
-SANDBOX_MODULE_NAME = "<algorithm>"
 
 _BLOCKED_ATTRIBUTES = INSPECT_ATTRIBUTES | {"mro"}
 _STR_FORMATTERS = frozenset({"format", "format_map"})

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import builtins
 import dis
+import functools
 import importlib
 import random
 import sys
 from collections.abc import Callable
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
 from .errors import ForbiddenAccess, ForbiddenImport
@@ -55,6 +56,8 @@ HIDDEN_MODULE_NAMES = {
 
 # Every code object compiled from user source has a filename starting so.
 USER_FILENAME_PREFIX = "<algorithm "
+# The ``__name__`` of the code's globals, hence the ``__module__`` of its classes.
+SANDBOX_MODULE_NAME = "<algorithm>"
 _IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 
 
@@ -76,7 +79,7 @@ class ModuleProxy:
         module = object.__getattribute__(self, "_module")
         if name[:1] == "_" or name in object.__getattribute__(self, "_hidden"):
             raise ForbiddenAccess(f"{module.__name__}.{name} is not available.")
-        value = getattr(module, name)
+        value = REPLACED_MODULE_NAMES.get((module.__name__, name)) or getattr(module, name)
         if isinstance(value, ModuleType):
             full = f"{module.__name__}.{name}"
             if full not in ALLOWED_MODULES:
@@ -92,6 +95,64 @@ class ModuleProxy:
     def __repr__(self) -> str:
         return f"<module {object.__getattribute__(self, '_module').__name__!r} (sandboxed)>"
 
+
+def _own(wrapper: Any) -> bool:
+    """Is ``wrapper`` the user's own: a function of theirs, or an instance of their class?"""
+    if isinstance(wrapper, FunctionType):
+        return wrapper.__code__.co_filename.startswith(USER_FILENAME_PREFIX)
+    return getattr(type(wrapper), "__module__", None) == SANDBOX_MODULE_NAME
+
+
+def _wrapper_names(
+    wrapper: Any, assigned: Any, updated: Any
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    assigned, updated = tuple(assigned), tuple(updated)  # iterated once: what is checked is used
+    if not (
+        all(type(name) is str for name in assigned + updated)
+        and set(assigned) <= set(functools.WRAPPER_ASSIGNMENTS)
+        and set(updated) <= set(functools.WRAPPER_UPDATES)
+    ):
+        raise ForbiddenAccess(
+            "functools.update_wrapper and functools.wraps copy only the default attributes "
+            "(__module__, __name__, __qualname__, __doc__, __dict__)."
+        )
+    if not _own(wrapper):
+        raise ForbiddenAccess(
+            "functools.update_wrapper and functools.wraps change only the algorithm's own "
+            "functions and objects."
+        )
+    # Annotations stay behind: typing.get_type_hints (functools.singledispatch) evaluates them.
+    return tuple(name for name in assigned if name != "__annotations__"), updated
+
+
+def _update_wrapper(
+    wrapper: Any,
+    wrapped: Any,
+    assigned: Any = functools.WRAPPER_ASSIGNMENTS,
+    updated: Any = functools.WRAPPER_UPDATES,
+) -> Any:
+    assigned, updated = _wrapper_names(wrapper, assigned, updated)
+    return functools.update_wrapper(wrapper, wrapped, assigned, updated)
+
+
+def _wraps(
+    wrapped: Any,
+    assigned: Any = functools.WRAPPER_ASSIGNMENTS,
+    updated: Any = functools.WRAPPER_UPDATES,
+) -> Callable[[Any], Any]:
+    return functools.partial(
+        _update_wrapper, wrapped=wrapped, assigned=tuple(assigned), updated=tuple(updated)
+    )
+
+
+# Functions of allowed modules that write attributes by the names they are given,
+# beyond the attribute guard's reach: with ``updated=("__globals__",)``,
+# functools.update_wrapper merged the globals of ``uuid`` — ``os`` among them — into
+# the algorithm's own (the review's escape). User code gets these versions instead.
+REPLACED_MODULE_NAMES: dict[tuple[str, str], Any] = {
+    ("functools", "update_wrapper"): _update_wrapper,
+    ("functools", "wraps"): _wraps,
+}
 
 _PROXIES = {}
 for _name in sorted(ALLOWED_MODULES):

@@ -20,6 +20,10 @@ What the policy adds to RestrictedPython's:
   Exception:``, and every handler and ``finally`` starts with ``_check_()``, so
   user code can neither catch the time limit nor run on after it;
 * a loop whose body does nothing gets an assignment, so the tracer sees it turn;
+* annotations are dropped: ``typing.get_type_hints`` (which
+  ``functools.singledispatch`` calls) evaluates them with ``eval``, outside this
+  policy, so ``def f(x: "().__class__.__base__.__subclasses__()")`` was code that
+  ran unrestricted;
 * sequence unpacking and ``for`` loops are not wrapped: the sandbox has no
   containers whose iteration needs a guard.
 """
@@ -206,6 +210,14 @@ class AlgorithmPolicy(RestrictingNodeTransformer):
 
     def protect_unpack_sequence(self, target, value):
         return value
+
+    def visit_arg(self, node: ast.arg):
+        node.annotation = None  # see the module docstring: annotations can be code
+        return super().visit_arg(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        node.returns = None
+        return super().visit_FunctionDef(node)
 
     def visit_Name(self, node: ast.Name):
         if isinstance(node.ctx, ast.Load) and node.id not in self.defined:

@@ -73,6 +73,8 @@ class Mapping:
         """The target record for one source record."""
         try:
             return self._build(record)
+        except MemoryError:
+            raise  # the runner's memory limit: it answers so, and retires
         except Exception as error:
             raise self._runtime_error(record, error) from error
 
@@ -89,6 +91,8 @@ class Mapping:
         for field in self.fields:
             try:
                 field.evaluate(record)
+            except MemoryError:
+                raise
             except Exception as field_error:
                 return _field_error(field, field_error)
         return TranslationError(f"The mapping failed: {error}", code="evaluation_error")

@@ -76,6 +76,8 @@ class Template:
                 "uses an undefined value", error, "undefined_variable",
                 hint=" (give a fallback with `x | default(…)` or `record | dig(\"a.b\")`)",
             ) from None  # fmt: skip
+        except MemoryError:
+            raise  # the runner's memory limit: it answers so, and retires
         except Exception as error:  # whatever the template did, the caller gets one error type
             raise _render_error("failed", error, "render_error") from None
         self._check(output)

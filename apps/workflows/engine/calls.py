@@ -6,11 +6,18 @@ against the algorithm's namespace — code reaches only its own namespace — an
 that same string is looked up. Sizes are bounded (RUNNER_MAX_RECORDS_PER_CALL).
 A refused call is a :class:`CallFailed` that the user's code sees as an
 exception named like the platform's error; a cancelled task ends the job.
+
+Time spent answering calls does not count against the job's time limit, so a
+job that keeps calling (``while True: api.notify(...)``) would run on for as
+long as it likes: past RUNNER_TIME_LIMIT_MAX seconds of wall time, answers
+included, its next call ends the job instead.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +33,7 @@ from .references import UnknownReference, resolve, split
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 LEVELS = {"info", "notice", "warning", "error"}
+MAX_ATTACHMENT_BYTES = 100_000  # a notification's attachment, as JSON
 
 
 class AlgorithmCalls:
@@ -38,8 +46,21 @@ class AlgorithmCalls:
         self.bind = run_bound
         self.limit = settings.RUNNER_MAX_RECORDS_PER_CALL
         self._resolved: dict[tuple[str, str], Any] = {}
+        self.deadline = time.monotonic() + settings.RUNNER_TIME_LIMIT_MAX
 
     def __call__(self, op: str, args: dict) -> Any:
+        if time.monotonic() > self.deadline:
+            from .algorithms import AlgorithmFailed
+
+            raise CallAbort(
+                AlgorithmFailed(
+                    f"Algorithm {self.algorithm}: it ran for more than "
+                    f"{settings.RUNNER_TIME_LIMIT_MAX:g} s, counting the platform's answers to "
+                    "its api calls: the most one run may take (RUNNER_TIME_LIMIT_MAX).",
+                    code="timeout",
+                ),
+                code="timeout",
+            )
         handler = self.HANDLERS.get(op)
         if handler is None:
             raise CallFailed(f"api has no {op!r}.", code="no_api")
@@ -192,6 +213,13 @@ class AlgorithmCalls:
 
     def notify(self, *, message, level="info", attachment=None):
         level = level if level in LEVELS else "info"
+        size = len(json.dumps(attachment))
+        if size > MAX_ATTACHMENT_BYTES:
+            raise CallFailed(
+                f"notify(): the attachment is {size} bytes of JSON, more than the "
+                f"{MAX_ATTACHMENT_BYTES} a notification may hold.",
+                code="invalid_argument",
+            )
         if self.context is not None:
             self.context.notify(str(message), level=level, attachment=attachment)
         else:
