@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.data import permissions
@@ -37,6 +36,7 @@ from apps.data.services import data_type_save, records_save
 from apps.gateway.services import connection_save, webhook_save
 from apps.security.models import Authorization
 from apps.security.services import authorization_save
+from apps.security.tokens import api_token_create
 from apps.workflows.models import Algorithm, Notification
 from apps.workflows.services import element_save
 
@@ -218,8 +218,8 @@ def plant_attacker(user, sink: Sink) -> Namespace:
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = api_token_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

@@ -243,7 +243,7 @@ API = [
         "api",
         "find-field-lookup",
         'return api.records("Item").find(**{"name__regex": ".*"})',
-        r"completed: \[\]",
+        r"failed: .*'name__regex' is not a field name",
     ),
     code(
         "api",
