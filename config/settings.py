@@ -107,9 +107,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # No HTML debug pages for API clients: before CommonMiddleware, whose refusal of
+    # an unknown Host header would otherwise be one.
+    "apps.data.api.errors.APIErrorsAsJSON",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "apps.data.api.errors.APIErrorsAsJSON",  # no HTML debug pages for API clients
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -43,6 +43,9 @@ def test_api_clients_get_json_errors_in_every_mode(api, settings, monkeypatch, d
     assert "secret" not in response.content.decode()
     missing = api.get("/api/v2/nope/")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not found."}
+    unknown_host = api.get("/api/v2/setup/namespace/", HTTP_HOST="evil.example")
+    assert unknown_host.status_code == 400 and unknown_host["Content-Type"] == "application/json"
+    assert unknown_host.json() == {"detail": "Bad Request"}  # not the debug page's HTML
 
 
 def test_the_oauth_error_page_is_the_consoles(admin_client):
