@@ -218,6 +218,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "apps.data.api.pagination.PageNumberPagination",
+    # A DELETE of an element others still use: 409 naming them (not a 500).
+    "EXCEPTION_HANDLER": "apps.data.api.errors.exception_handler",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -170,3 +170,25 @@ def test_reserved_namespace_names(api):
     response = api.post("/api/v2/setup/namespace/", {"name": "setup"}, format="json")
     assert response.status_code == 400 and "reserved" in str(response.json())
     assert api.post("/api/v2/setup/namespace/", {"name": "shop"}, format="json").status_code == 201
+
+
+def test_deleting_what_others_use_is_a_409_naming_them(api, namespace, contact_type):
+    """A DELETE of a data type (or its namespace) that a translator uses was a bare 500."""
+    translator = api.post(
+        "/api/v2/setup/translator/",
+        {"namespace": "crm", "name": "contact_body", "type": "export", "style": "template",
+         "source_data_type": {"namespace": "crm", "name": "Contact"}, "template": "{{ name }}"},
+        format="json",
+    )  # fmt: skip
+    assert translator.status_code == 201, translator.json()
+    for url in (f"/api/v2/setup/data_type/{contact_type['id']}/",
+                f"/api/v2/setup/namespace/{namespace.pk}/"):  # fmt: skip
+        response = api.delete(url)
+        assert response.status_code == 409, response.content
+        assert response["Content-Type"] == "application/json"
+        assert "crm.contact_body" in response.json()["detail"]
+    # nothing was deleted
+    assert api.get(f"/api/v2/setup/data_type/{contact_type['id']}/").status_code == 200
+    # once the user is removed, the delete goes through
+    assert api.delete(f"/api/v2/setup/translator/{translator.json()['id']}/").status_code == 204
+    assert api.delete(f"/api/v2/setup/data_type/{contact_type['id']}/").status_code == 204

@@ -48,3 +48,28 @@ class APIErrorsAsJSON:
             response=response, request=request, exception=exception,
         )  # fmt: skip
         return response
+
+
+def _describe(instance) -> str:
+    label = getattr(instance._meta, "verbose_name", type(instance).__name__)
+    return f"{label} {instance}"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: deleting an element that others still use is a 409 naming them.
+
+    Without this a DELETE of a namespace, data type or webhook that a translator or
+    flow refers to raised ProtectedError, and the user got a 500 that said nothing.
+    """
+    from django.db.models.deletion import ProtectedError, RestrictedError
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, ProtectedError | RestrictedError):
+        users = sorted({_describe(instance) for instance in exc.args[1]})
+        shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
+        return JsonResponse(
+            {"detail": f"This cannot be deleted while other elements use it: {shown}. "
+             "Delete or change those first.", "used_by": users[:100]},
+            status=409,
+        )  # fmt: skip
+    return drf_exception_handler(exc, context)
