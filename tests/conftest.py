@@ -106,11 +106,21 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker process for the session, on the test database."""
-    from tests.workers import start_worker, stop_worker
+def _session_worker(django_db_setup, django_db_blocker):
+    from tests.workers import SESSION_QUEUE, start_worker, stop_worker
 
     with django_db_blocker.unblock():
-        process = start_worker()
+        # its own enqueues (follow-on flows, run_again) stay on its queue too
+        process = start_worker(queue=SESSION_QUEUE, env={"CELERY_QUEUE": SESSION_QUEUE})
     yield process
     stop_worker(process)
+
+
+@pytest.fixture
+def celery_worker_process(_session_worker):
+    """A real Celery worker process (one for the session, on the test database); the
+    test's tasks go to it while the test runs, and to no worker in other tests."""
+    from tests.workers import SESSION_QUEUE, tasks_routed_to
+
+    with tasks_routed_to(SESSION_QUEUE):
+        yield _session_worker

@@ -20,6 +20,11 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+# The session's worker consumes this queue only, and tests route tasks to it only while
+# they use the worker (the ``celery_worker_process`` fixture): a test that plays the worker
+# itself (runs pending tasks in-process) must not have them taken by a worker still alive
+# from an earlier test.
+SESSION_QUEUE = f"tests-session-{os.getpid()}"
 
 
 def test_database_url() -> str:
@@ -83,9 +88,9 @@ def start_worker(
     return process
 
 
-def start_beat() -> subprocess.Popen:
+def start_beat(*, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Celery beat with django-celery-beat's database scheduler, on the test database."""
-    env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1", **(env or {}))
     log = open(settings.DATA_DIR / "test-beat.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
         [

@@ -16,7 +16,7 @@ import pytest
 from apps.data.models import DataType, Record
 from apps.gateway.models import Connection, Webhook
 from apps.workflows.models import Task
-from tests.workers import start_beat, stop_worker, wait_for
+from tests.workers import SESSION_QUEUE, start_beat, stop_worker, wait_for
 from tests.workflows.integration import build_integration
 from tests.workflows.systems import SystemA, SystemB
 
@@ -41,7 +41,7 @@ def systems():
 
 @pytest.fixture
 def beat(celery_worker_process):
-    process = start_beat()
+    process = start_beat(env={"CELERY_QUEUE": SESSION_QUEUE})
     yield process
     stop_worker(process)
 
