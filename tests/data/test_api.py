@@ -192,3 +192,32 @@ def test_deleting_what_others_use_is_a_409_naming_them(api, namespace, contact_t
     # once the user is removed, the delete goes through
     assert api.delete(f"/api/v2/setup/translator/{translator.json()['id']}/").status_code == 204
     assert api.delete(f"/api/v2/setup/data_type/{contact_type['id']}/").status_code == 204
+
+
+def test_an_api_url_without_its_trailing_slash_works(api, namespace, contact_type):
+    """POST …/setup/namespace (no slash) was a 500 (APPEND_SLASH's RuntimeError)."""
+    response = api.post("/api/v2/setup/namespace", {"name": "shop"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "shop"
+    response = api.post("/api/v2/crm/Contact", {"id": 9, "name": "Ann"}, format="json")
+    assert response.status_code == 201, response.content
+    assert api.get("/api/v2/crm/Contact/9").json()["data"]["name"] == "Ann"
+    assert api.delete("/api/v2/crm/Contact/9").status_code == 204
+    missing = api.get("/api/v2/nowhere/Contact")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert "nowhere.Contact" in missing.json()["detail"]
+
+
+def test_a_form_encoded_record_is_a_415_and_an_unknown_type_says_where(api, contact_type):
+    """curl -d without a Content-Type sent a form: 'primary key id is missing' misled."""
+    response = api.post(
+        "/api/v2/crm/Contact/", '{"id": 9}', content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415, response.content
+    assert "application/json" in response.json()["detail"]
+    assert not Record.objects.exists()
+    for url in ("/api/v2/nope/Contact/", "/api/v2/setup/foo/"):
+        response = api.get(url)
+        assert response.status_code == 404
+        detail = response.json()["detail"]
+        assert "No data type" in detail and "/api/v2/" in detail, detail

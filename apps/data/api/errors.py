@@ -20,11 +20,38 @@ API_PREFIX = "/api/"
 REASONS = {404: "Not found.", 405: "Method not allowed.", 500: "Internal server error."}
 
 
+def _append_slash(request) -> None:
+    """``POST /api/v2/setup/namespace`` means ``…/namespace/``: serve it at that URL.
+
+    Django's APPEND_SLASH answers such a request with a redirect, which clients follow
+    with a GET that drops the body (and, with DEBUG on, with a RuntimeError: a 500).
+    An API path that only exists with its trailing slash is served there instead.
+    """
+    path = request.path_info
+    if not path.startswith(API_PREFIX) or path.endswith("/"):
+        return
+    from django.urls import Resolver404, get_resolver
+
+    resolver = get_resolver(getattr(request, "urlconf", None))
+    try:
+        resolver.resolve(path)
+        return
+    except Resolver404:
+        pass
+    try:
+        resolver.resolve(path + "/")
+    except Resolver404:
+        return
+    request.path_info += "/"
+    request.path += "/"
+
+
 class APIErrorsAsJSON:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        _append_slash(request)
         response = self.get_response(request)
         if (
             request.path.startswith(API_PREFIX)
@@ -72,4 +99,8 @@ def exception_handler(exc, context):
              "Delete or change those first.", "used_by": users[:100]},
             status=409,
         )  # fmt: skip
+    from rest_framework.exceptions import UnsupportedMediaType
+
+    if isinstance(exc, UnsupportedMediaType):
+        exc.detail = f"{exc.detail} Send JSON, with the header Content-Type: application/json."
     return drf_exception_handler(exc, context)

@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -27,6 +26,7 @@ from rest_framework.response import Response
 from .. import permissions, services
 from ..models import DataType, Record
 from .filters import filter_records
+from .parsers import JSONParser
 from .serializers import RecordSerializer
 from .setup import as_drf_error
 
@@ -35,16 +35,29 @@ ORDERINGS = {"key", "-key", "created_at", "-created_at", "updated_at", "-updated
 
 class RecordsMixin(GenericAPIView):
     serializer_class = RecordSerializer
+    # Records are JSON: a form-encoded body (curl -d without a Content-Type) is a 415
+    # that says so, not a record whose fields are the form's.
+    parser_classes = [JSONParser]
 
     def data_type(self, *, change: bool = False) -> DataType:
         if not hasattr(self, "_data_type"):
             visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
-            self._data_type = get_object_or_404(
-                DataType.objects.select_related("namespace"),
-                namespace__in=visible,
-                namespace__name=self.kwargs["namespace"],
-                name=self.kwargs["data_type"],
+            found = (
+                DataType.objects.select_related("namespace")
+                .filter(
+                    namespace__in=visible,
+                    namespace__name=self.kwargs["namespace"],
+                    name=self.kwargs["data_type"],
+                )
+                .first()
             )
+            if found is None:
+                raise NotFound(
+                    f"No data type {self.kwargs['namespace']}.{self.kwargs['data_type']} that "
+                    "you may see: records are at /api/v2/<namespace>/<data type>/, and the "
+                    "setup endpoints are listed at /api/v2/."
+                )
+            self._data_type = found
         data_type = self._data_type
         if change and not permissions.can_change(self.request.user, data_type.namespace):
             raise PermissionDenied(
