@@ -19,6 +19,7 @@ from django.db import models
 
 from . import permissions
 from .models import Namespace
+from .usage import describe_users, emptied_users
 from .widgets import JSONFormField
 
 if TYPE_CHECKING:  # a mixin: the ModelAdmin after it provides what super() calls
@@ -100,6 +101,13 @@ class NamespacedAdmin(_MixinBase):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._allowed(request, obj, permissions.CHANGE)
+
+    def get_deleted_objects(self, objs, request):
+        """Elements whose reference a delete would empty (a webhook's connection…) are
+        listed as protected: the delete is refused until they no longer use it."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        users = [text for obj in objs for text in describe_users(emptied_users(obj))]
+        return deleted, counts, perms_needed, [*protected, *users]
 
     def delete_queryset(self, request, queryset) -> None:
         # "Delete selected" only checks has_delete_permission(request) without an object.

@@ -12,6 +12,7 @@ row for every attempt.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 import jinja2
@@ -93,14 +94,39 @@ def _text_values(value: object, *, lists: bool) -> None:
             template_syntax_validator(text)
 
 
+# Names that carry credentials. Headers and parameters are configuration: stored, shown
+# and exported with collections in plain text. Credentials belong in an authorization,
+# whose secrets are encrypted, redacted and never shown.
+CREDENTIAL_NAME = re.compile(
+    r"^(authorization|proxy-authorization|cookie|x-auth.*)$|token|secret|passw|api[-_]?key"
+    r"|signature|credential",
+    re.IGNORECASE,
+)
+
+
+def _no_credentials(value: object, what: str, where: str) -> None:
+    assert isinstance(value, dict)
+    for key in value:
+        if CREDENTIAL_NAME.search(str(key)):
+            raise ValidationError(
+                "%(what)s %(key)r looks like a credential: %(what)ss are stored, shown and "
+                "exported in plain text. Keep it in an authorization instead (kind 'API key', "
+                "key name %(key)r, in the %(where)s), where it is encrypted and never shown.",
+                code="credential_in_plain_text",
+                params={"what": what, "key": key, "where": where},
+            )
+
+
 def headers_validator(value: object) -> None:
-    """A JSON object of header names to text (HTTP headers are text)."""
+    """A JSON object of header names to text (HTTP headers are text), without credentials."""
     _text_values(value, lists=False)
+    _no_credentials(value, "header", "header")
 
 
 def parameters_validator(value: object) -> None:
     """A JSON object of query parameters to text, or lists of text (repeated parameters)."""
     _text_values(value, lists=True)
+    _no_credentials(value, "parameter", "query")
 
 
 def relative_path_validator(value: str) -> None:

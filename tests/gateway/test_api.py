@@ -7,6 +7,7 @@ import json
 import pytest
 
 from apps.data.models import Namespace
+from apps.gateway.models import Connection, Webhook
 
 SECRET = "s3cr3t-bearer-token"
 REF = {"namespace": "crm", "name": "default_authorization"}
@@ -123,3 +124,51 @@ def test_viewers_cannot_write(api_as, make_user, grant, namespace, created):
         ).status_code
         == 403
     )
+
+
+def test_a_connection_a_webhook_uses_is_not_deleted_behind_its_back(
+    api, admin_user, client, make_webhook, connection
+):
+    """DELETE of a connection answered 204 and left its webhooks without one."""
+    webhook = make_webhook("get_items")
+    response = api.delete(f"/api/v2/setup/connection/{connection.pk}/")
+    assert response.status_code == 409, response.content
+    assert "crm.get_items" in response.json()["detail"]
+    webhook.refresh_from_db()
+    assert webhook.connection_id == connection.pk
+    # the admin's delete page says the same and deletes nothing
+    client.force_login(admin_user)
+    page = client.get(f"/admin/gateway/connection/{connection.pk}/delete/")
+    assert "crm.get_items" in page.content.decode()
+    client.post(f"/admin/gateway/connection/{connection.pk}/delete/", {"post": "yes"})
+    assert Connection.objects.filter(pk=connection.pk).exists()
+    # once the webhook uses another connection (or none), the delete goes through
+    Webhook.objects.filter(pk=webhook.pk).update(connection=None)
+    assert api.delete(f"/api/v2/setup/connection/{connection.pk}/").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [("headers", {"X-Token": "TOPSECRETH"}), ("headers", {"Authorization": "Bearer TOPSECRETH"}),
+     ("parameters", {"api_key": "TOPSECRETH"}), ("parameters", {"access_token": "TOPSECRETH"})],
+)  # fmt: skip
+def test_a_credential_in_headers_or_parameters_is_refused(api, namespace, field, values):
+    """Headers and parameters are shown and exported in plain text: no place for a secret."""
+    response = api.post(
+        "/api/v2/setup/connection/",
+        {"namespace": "crm", "name": "leaky", "base_url": "https://api.example.com",
+         field: values},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    message = str(response.json()[field])
+    assert "looks like a credential" in message and "authorization" in message
+    assert "TOPSECRETH" not in response.content.decode()
+    assert not Connection.objects.filter(name="leaky").exists()
+    fine = api.post(
+        "/api/v2/setup/connection/",
+        {"namespace": "crm", "name": "fine", "base_url": "https://api.example.com",
+         field: {"Accept": "application/json"}},
+        format="json",
+    )  # fmt: skip
+    assert fine.status_code == 201, fine.content

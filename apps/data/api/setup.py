@@ -14,11 +14,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from .. import permissions
 from ..models import Namespace
+from ..usage import describe_users, emptied_users
 
 
 def as_drf_error(error: DjangoValidationError) -> DRFValidationError:
@@ -96,6 +97,12 @@ class NamespaceField(serializers.SlugRelatedField):
         return permissions.namespaces_for(request.user if request else None, permissions.VIEW)
 
 
+class Conflict(APIException):
+    status_code = 409
+    default_detail = "This conflicts with the current state of the element."
+    default_code = "conflict"
+
+
 class NamespacedViewSet(viewsets.ModelViewSet):
     """CRUD on elements with a ``namespace`` foreign key, under namespace permissions.
 
@@ -134,6 +141,12 @@ class NamespacedViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         self.require_change(self.namespace_of(instance))
+        users = describe_users(emptied_users(instance))
+        if users:
+            raise Conflict(
+                f"{instance._meta.verbose_name.capitalize()} {instance} is still used by: "
+                f"{', '.join(users)}. Change or delete those first."
+            )
         instance.delete()
 
     def save(self, serializer) -> None:
