@@ -139,7 +139,11 @@ def task_retry(*, task: Task) -> Task:
     }:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError(f"Task #{task.pk} is {task.status}; only finished tasks are retried.")
+        raise ValidationError(
+            f"Task #{task.pk} is {task.status}: only failed, broken, cancelled or paused "
+            "tasks can be retried.",
+            code="not_retryable",
+        )
     # One more attempt than it has had; auto-retries start again from there.
     Task.objects.filter(pk=task.pk).update(
         status=Task.Status.PENDING, max_attempts=task.attempts + 1, finished_at=None

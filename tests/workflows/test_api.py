@@ -68,7 +68,24 @@ def test_tasks_follow_namespace_permissions(api, api_as, make_user, adder):
     assert stranger.post(f"/api/v2/setup/algorithm/{adder['id']}/run/", {}).status_code == 404
     task = Task.objects.get()
     assert stranger.post(f"/api/v2/setup/task/{task.pk}/cancel/").status_code == 404
+    before = task.updated_at
     assert api.post(f"/api/v2/setup/task/{task.pk}/cancel/").json()["status"] == "cancelled"
+    task.refresh_from_db()
+    assert task.updated_at > before  # a client polling on updated_at sees the change
+
+
+def test_cancel_or_retry_of_a_task_that_cannot_is_a_409_that_says_why(api, adder):
+    api.post(f"/api/v2/setup/algorithm/{adder['id']}/run/", {"input": {"a": 1}}, format="json")
+    task = Task.objects.get()
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.COMPLETED)
+    cancel = api.post(f"/api/v2/setup/task/{task.pk}/cancel/")
+    assert cancel.status_code == 409
+    assert "is completed: only pending, running, retrying or paused" in cancel.json()["detail"]
+    retry = api.post(f"/api/v2/setup/task/{task.pk}/retry/")
+    assert retry.status_code == 409
+    assert "is completed: only failed, broken, cancelled or paused" in retry.json()["detail"]
+    task.refresh_from_db()
+    assert task.status == Task.Status.COMPLETED
 
 
 def test_commands(adder, capsys):

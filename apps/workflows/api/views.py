@@ -109,6 +109,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         try:
             task = services.task_retry(task=task)
         except DjangoValidationError as error:
+            if error.code == "not_retryable":
+                return Response({"detail": error.messages[0]}, status=status.HTTP_409_CONFLICT)
             raise as_drf_error(error) from None
         return Response(s.TaskSerializer(task).data, status=status.HTTP_202_ACCEPTED)
 
@@ -117,6 +119,12 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def cancel(self, request, pk=None):
         task = self.get_object()
         self._change(task)
+        if task.status not in Task.UNFINISHED:
+            return Response(
+                {"detail": f"Task #{task.pk} is {task.status}: only pending, running, "
+                 "retrying or paused tasks can be cancelled."},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
         return Response(s.TaskSerializer(services.task_cancel(task=task)).data)
 
 

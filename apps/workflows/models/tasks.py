@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.data.models import Namespace
 
@@ -11,6 +12,17 @@ from apps.data.models import Namespace
 class TaskQuerySet(models.QuerySet):
     def unfinished(self) -> TaskQuerySet:
         return self.filter(status__in=Task.UNFINISHED)
+
+    def update(self, **fields):
+        """Every change of a task moves its ``updated_at`` (auto_now only works on save()).
+
+        The engine changes tasks with queryset updates (locks, status, state); without this
+        a task's ``updated_at`` stayed at its creation, clients polling on it saw nothing, and
+        the scheduler took a task re-queued by run_again for a stale one.
+        """
+        if "updated_at" not in fields and set(fields) - {"locked_until"}:
+            fields["updated_at"] = timezone.now()
+        return super().update(**fields)
 
 
 class Task(models.Model):
