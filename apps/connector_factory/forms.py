@@ -79,9 +79,9 @@ class NameForm(forms.Form):
 
     def clean_name(self):
         name = self.cleaned_data["name"]
-        if not self.editing and self.user is not None:
-            if problem := namespace_problem(self.user, name):
-                raise ValidationError(problem)
+        problem = None if self.editing or self.user is None else namespace_problem(self.user, name)
+        if problem:
+            raise ValidationError(problem)
         return name
 
 
@@ -312,7 +312,10 @@ class ResourceForm(forms.Form):
     create_path = forms.CharField(label="Create: path", max_length=2000, required=False)
     update_method = forms.ChoiceField(label="Update: method", choices=METHODS, initial="PUT")
     update_path = forms.CharField(
-        label="Update: path", max_length=2000, required=False, help_text="e.g. Contacts/{{remote_id}}"
+        label="Update: path",
+        max_length=2000,
+        required=False,
+        help_text="e.g. Contacts/{{remote_id}}",
     )
     body_shape = forms.ChoiceField(
         label="Request body",
@@ -360,7 +363,11 @@ class ResourceForm(forms.Form):
     def pagination_groups(self):
         """(type, bound fields of its options, shown?) for every pagination type."""
         return [
-            (kind, [self[pagination_field(kind, o)] for o in options], kind == self.shown_pagination)
+            (
+                kind,
+                [self[pagination_field(kind, o)] for o in options],
+                kind == self.shown_pagination,
+            )
             for kind, options in PAGINATION_TYPES.items()
         ]
 
@@ -395,7 +402,7 @@ class BaseResourceFormSet(forms.BaseFormSet):
             form
             for i, form in enumerate(self.forms)
             if (i < self.initial_form_count() or form.has_changed())
-            and not self._should_delete_form(form)
+            and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
 
     def add_error(self, index: int | None, field: str | None, message: str) -> None:

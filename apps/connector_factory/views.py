@@ -71,7 +71,12 @@ def connector_list(request):
 def connector_details(request, name: str):
     connector = _connector(request, name)
     elements = [
-        {"kind": obj._meta.verbose_name, "name": getattr(obj, "name", str(obj)), "url": admin_url(obj), "obj": obj}
+        {
+            "kind": obj._meta.verbose_name,
+            "name": getattr(obj, "name", str(obj)),
+            "url": admin_url(obj),
+            "obj": obj,
+        }
         for obj in connector_elements(connector)
     ]
     resources = []

@@ -130,10 +130,8 @@ def resource_initial(resource: dict[str, Any]) -> dict[str, Any]:
         "body_template": exported.get("body_template", ""),
         "id_path": exported.get("id_path", ""),
     }
-    for call, section in (("get_one", imported), ("get_many", imported)) + (
-        ("create", exported),
-        ("update", exported),
-    ):
+    calls = [("get_one", imported), ("get_many", imported), ("create", exported)]
+    for call, section in [*calls, ("update", exported)]:
         if section.get(call):
             initial[f"{call}_method"] = section[call].get("method")
             initial[f"{call}_path"] = section[call].get("path", "")
@@ -261,9 +259,9 @@ class ConnectorWizard(SessionWizardView):
     # -- setup
     def dispatch(self, request, *args, name: str | None = None, **kwargs):
         if name is not None:
-            self.connector = Connector.objects.select_related("namespace").filter(
-                namespace__name=name
-            ).first()
+            self.connector = (
+                Connector.objects.select_related("namespace").filter(namespace__name=name).first()
+            )
             if self.connector is None or not permissions.can_view(
                 request.user, self.connector.namespace
             ):
@@ -294,7 +292,9 @@ class ConnectorWizard(SessionWizardView):
         kept = set()
         stored = self.storage.get_step_data("auth") or {}
         if stored.get(f"auth-{ENCRYPTED_MARK}") == auth_type:
-            kept |= {name for name in SECRET_FIELDS.get(auth_type, []) if stored.get(f"auth-{name}")}
+            kept |= {
+                name for name in SECRET_FIELDS.get(auth_type, []) if stored.get(f"auth-{name}")
+            }
         existing = (self.connector.spec.get("authorization") or {}) if self.connector else {}
         if existing.get("type") == auth_type:
             kept |= set(SECRET_FIELDS.get(auth_type, []))
@@ -328,9 +328,23 @@ class ConnectorWizard(SessionWizardView):
 
     def get_form_initial(self, step):
         initial = super().get_form_initial(step)
-        if step == "auth" and self.initial_dict.get("auth_type", {}).get("type") != self.auth_type():
+        if (
+            step == "auth"
+            and self.initial_dict.get("auth_type", {}).get("type") != self.auth_type()
+        ):
             return {}
         return initial
+
+    def _with_kept_secrets(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A submitted auth form's values, secrets left empty taken from this wizard's store."""
+        stored = self.storage.get_step_data("auth") or {}
+        if stored.get(f"auth-{ENCRYPTED_MARK}") != self.auth_type():
+            return values
+        values = dict(values)
+        for name in SECRET_FIELDS.get(self.auth_type(), []):
+            if not values.get(name) and stored.get(f"auth-{name}"):
+                values[name] = crypto.decrypt(stored[f"auth-{name}"])
+        return values
 
     def _decrypted(self, data):
         data = data.copy()
@@ -369,6 +383,8 @@ class ConnectorWizard(SessionWizardView):
     def step_values(self, step: str, current=None) -> Any:
         """The cleaned data of ``step``: of ``current`` if it is that step's form."""
         if current is not None:
+            if step == "auth":
+                return self._with_kept_secrets(current.cleaned_data)
             return current.cleaned_data if step != "resources" else current.resources
         if step == "auth" and not _auth_chosen(self):
             return {}
@@ -393,7 +409,9 @@ class ConnectorWizard(SessionWizardView):
         if self.connector is not None:
             spec["name"] = self.connector.namespace.name
         if values["name"]:
-            spec["name"] = self.connector.namespace.name if self.connector else values["name"]["name"]
+            spec["name"] = (
+                self.connector.namespace.name if self.connector else values["name"]["name"]
+            )
             if values["name"].get("title"):
                 spec["title"] = values["name"]["title"]
         if values["auth_type"]:
@@ -517,4 +535,3 @@ class ConnectorWizard(SessionWizardView):
         response = self.render(form)
         response.context_data["save_problems"] = problems  # type: ignore[attr-defined]
         return response
-

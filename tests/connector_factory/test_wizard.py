@@ -13,12 +13,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apps.connector_factory.generator import connector_generate
 from apps.connector_factory.models import Connector
 from apps.data import permissions
 from apps.data.models import Namespace
-from apps.gateway.models import Connection
-from apps.security.models import Authorization
 from tests.connector_factory.specs import contact_spec
 
 BASE = "/admin/connector-factory/"
@@ -85,7 +82,9 @@ class Form(HTMLParser):
 
     def handle_data(self, data):
         if self._textarea and not self._in_template:
-            self.fields[self._textarea][0] += data.lstrip("\n") if not self.fields[self._textarea][0] else data
+            self.fields[self._textarea][0] += (
+                data.lstrip("\n") if not self.fields[self._textarea][0] else data
+            )
 
 
 class Wizard:
@@ -123,7 +122,8 @@ class Wizard:
     def errors_of(self, field: str) -> str:
         """The error list rendered in the row of ``field`` ('' if none)."""
         match = re.search(
-            r'<div class="form-row field-[\w]+ errors"[^>]*>\s*<ul class="errorlist"[^>]*>(.*?)</ul>'
+            r'<div class="form-row field-[\w]+ errors"[^>]*>\s*'
+            r'<ul class="errorlist"[^>]*>(.*?)</ul>'
             r'(?:(?!<div class="form-row).)*?name="' + re.escape(field) + '"',
             self.html,
             re.S,
@@ -131,7 +131,9 @@ class Wizard:
         return re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
 
     def visible_pagination_groups(self, index: int = 0) -> list[str]:
-        form = self.html.split(f'data-prefix="resources-{index}"', 1)[1].split("</fieldset>\n</fieldset>")[0]
+        form = self.html.split(f'data-prefix="resources-{index}"', 1)[1].split(
+            "</fieldset>\n</fieldset>"
+        )[0]
         return re.findall(r'class="pagination-group" data-type="(\w+)">', form)
 
 
@@ -172,11 +174,20 @@ def fill_two_resources(wizard: Wizard) -> None:
     """A contact (import + export, page_number) and a deal (import only, offset)."""
     wizard.submit(
         resource_values(
-            0, "contact", processes=["import", "export"], get_one_path="contacts/{{remote_id}}",
-            get_many_path="contacts", records_path="data", pagination_type="page_number",
-            create_path="contacts", update_path="contacts/{{remote_id}}", body_shape="wrapped",
-            wrap_key="data", id_path="data[0].id", schedule="every 15m",
-        )  # fmt: skip
+            0,
+            "contact",
+            processes=["import", "export"],
+            get_one_path="contacts/{{remote_id}}",
+            get_many_path="contacts",
+            records_path="data",
+            pagination_type="page_number",
+            create_path="contacts",
+            update_path="contacts/{{remote_id}}",
+            body_shape="wrapped",
+            wrap_key="data",
+            id_path="data[0].id",
+            schedule="every 15m",
+        )
     )
     # Without JavaScript the page_number options were not shown yet: now they are, alone.
     assert wizard.step == "resources"
@@ -190,17 +201,251 @@ def fill_two_resources(wizard: Wizard) -> None:
     assert 'data-prefix="resources-1"' in wizard.html
     wizard.submit(
         resource_values(
-            1, "deal", processes=["import"], get_one_path="deals/{{remote_id}}",
-            get_many_path="deals", pagination_type="offset", primary_key="deal_id",
-        )  # fmt: skip
+            1,
+            "deal",
+            processes=["import"],
+            get_one_path="deals/{{remote_id}}",
+            get_many_path="deals",
+            pagination_type="offset",
+            primary_key="deal_id",
+        )
     )
     assert wizard.visible_pagination_groups(1) == ["offset"]
     wizard.submit({"resources-1-offset__limit": "25", "resources-1-offset__total_path": "total"})
     assert wizard.step == "review", wizard.html
 
 
-def test_walk_to_review(staff):
+# --- the steps -------------------------------------------------------------------------
+
+
+def test_the_admin_index_opens_with_the_connector_factory(staff):
+    html = staff.get("/admin/").content.decode()
+    box = html.index('id="connector-factory-box"')
+    assert (
+        f'href="{BASE}"' in html[box : box + 400] and "Connector Factory" in html[box : box + 400]
+    )
+    assert box < html.index('class="app-data')  # at the top, before the apps
+
+
+@pytest.mark.parametrize(
+    "kind, fields",
+    [
+        ("basic", {"username": "text", "password": "password"}),
+        ("bearer", {"token": "password"}),
+        ("api_key", {"key_name": "text", "key_value": "password", "key_in": "select"}),
+        ("oauth2", {"grant_type": "select", "authorization_endpoint": "text",
+                    "token_endpoint": "text", "client_id": "text", "client_secret": "password",
+                    "scopes": "text", "header_prefix": "text"}),
+    ],
+)  # fmt: skip
+def test_the_authorization_step_has_only_the_fields_of_its_type(staff, kind, fields):
+    wizard = Wizard(staff)
+    wizard.submit({"name": "shop"})
+    wizard.submit({"type": kind})
+    assert wizard.step == "auth"
+    kinds = {
+        k.removeprefix("auth-"): v
+        for k, v in Form(wizard.html).kinds.items()
+        if k.startswith("auth-")
+    }
+    assert kinds == fields
+
+
+def test_no_authorization_skips_its_fields(staff):
+    wizard = Wizard(staff)
+    wizard.submit({"name": "shop"})
+    wizard.submit({"type": "none"})
+    assert wizard.step == "connection"
+
+
+PAGINATIONS = {
+    "none": ({}, {"type": "none"}),
+    "page_number": (
+        {"page_param": "p", "start_page": "0", "size_param": "per_page", "size": "20",
+         "total_pages_path": "meta.pages"},
+        {"type": "page_number", "page_param": "p", "start_page": 0, "size_param": "per_page",
+         "size": 20, "total_pages_path": "meta.pages"},
+    ),
+    "offset": (
+        {"offset_param": "skip", "limit_param": "take", "limit": "30"},
+        {"type": "offset", "offset_param": "skip", "limit_param": "take", "limit": 30},
+    ),
+    "cursor": (
+        {"cursor_param": "after", "next_cursor_path": "paging.next", "has_more_path": "more"},
+        {"type": "cursor", "cursor_param": "after", "next_cursor_path": "paging.next",
+         "has_more_path": "more"},
+    ),
+    "link_header": ({}, {"type": "link_header"}),
+    "next_url": (
+        {"next_url_path": "links.next"},
+        {"type": "next_url", "next_url_path": "links.next"},
+    ),
+}  # fmt: skip
+
+
+def review_spec(wizard: Wizard) -> dict:
+    match = re.search(r'<pre id="spec-json">(.*?)</pre>', wizard.html, re.S)
+    assert match, wizard.html
+    import html
+
+    return json.loads(html.unescape(match.group(1)))
+
+
+def test_each_pagination_type_asks_for_its_own_options(staff):
     wizard = Wizard(staff)
     walk_to_resources(wizard)
+    for kind, (typed, expected) in PAGINATIONS.items():
+        values = resource_values(
+            0,
+            "contact",
+            get_one_path="contacts/{{remote_id}}",
+            get_many_path="contacts",
+            pagination_type=kind,
+        )
+        wizard.submit(values)
+        if typed or (kind == "page_number"):
+            # The type's options are shown (alone) before the step goes on.
+            assert wizard.step == "resources"
+            assert wizard.visible_pagination_groups(0) == [kind]
+            wizard.submit({f"resources-0-{kind}__{k}": v for k, v in typed.items()})
+        assert wizard.step == "review", (kind, wizard.html)
+        assert review_spec(wizard)["resources"][0]["import"]["pagination"] == expected
+        wizard.submit(button=("wizard_goto_step", "resources"))
+        assert wizard.step == "resources"
+        # Back on the step, the options shown are those of the type chosen last.
+        assert wizard.visible_pagination_groups(0) == (
+            [kind] if typed or kind == "page_number" else []
+        )
+
+
+def errors_text(wizard: Wizard) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", wizard.html))
+
+
+def test_invalid_input_is_shown_next_to_its_field(staff):
+    wizard = Wizard(staff)
+    wizard.submit({"name": "Not A Name"})
+    assert wizard.step == "name"
+    assert "lower-case letters" in wizard.errors_of("name-name")
+    wizard.submit({"name": "shop"})
+    wizard.submit({"type": "basic"})
+    wizard.submit({"username": "shopper"})
+    assert wizard.step == "auth"
+    assert "required" in wizard.errors_of("auth-password")
+    wizard.submit({"username": "shopper", "password": SECRET})
+    wizard.submit({"base_url": "ftp://files.example.com"})
+    assert wizard.step == "connection"
+    assert "is not an http(s) URL" in wizard.errors_of("connection-base_url")
+    wizard.submit({"base_url": "http://127.0.0.1:9/api"})
+    assert wizard.step == "resources"
+    wizard.submit(
+        resource_values(
+            0,
+            "contact",
+            processes=["import", "export"],
+            get_many_path="contacts",
+            records_path="data[",
+            pagination_type="page_number",
+            create_path="contacts",
+            update_path="contacts/{{remote_id}}",
+            body_shape="template",
+        )
+    )
+    wizard.submit({"resources-0-page_number__size_param": "per_page"})
+    assert wizard.step == "resources"
+    assert "resources[0].import.get_one is required" in wizard.errors_of("resources-0-get_one_path")
+    assert "is not a valid JMESPath" in wizard.errors_of("resources-0-records_path")
+    assert "size is required for page_number" in wizard.errors_of("resources-0-page_number__size")
+    assert "body_template is required" in wizard.errors_of("resources-0-body_template")
+    assert wizard.errors_of("resources-0-name") == ""
+    wizard.submit(
+        {
+            "resources-0-get_one_path": "contacts/{{remote_id}}",
+            "resources-0-records_path": "data",
+            "resources-0-page_number__size": "10",
+            "resources-0-body_template": "{{ raw_data | tojson }}",
+        }
+    )  # fmt: skip
+    assert wizard.step == "review", errors_text(wizard)
+
+
+def test_a_secret_is_never_rendered_nor_kept_in_clear(staff):
+    wizard = Wizard(staff)
+    walk_to_resources(
+        wizard,
+        auth={"type": "oauth2", "grant_type": "client_credentials", "client_id": "app-1",
+              "token_endpoint": "http://127.0.0.1:9/token", "client_secret": CLIENT_SECRET},
+    )  # fmt: skip
+    # Back to the authorization: the secret is not in the page, and empty keeps it.
+    wizard.submit(button=("wizard_goto_step", "auth"))
+    assert wizard.step == "auth"
+    assert wizard.values()["auth-client_secret"] == [""]
+    assert "Leave empty to keep" in wizard.html
+    wizard.submit({"client_secret": ""})
+    assert wizard.step == "connection"
+    wizard.submit()
     fill_two_resources(wizard)
-    open("/tmp/cfw/review.html", "w").write(wizard.html)
+    assert review_spec(wizard)["authorization"]["client_secret"] == "[REDACTED]"
+    for page in wizard.pages:
+        assert CLIENT_SECRET not in page
+    assert CLIENT_SECRET not in json.dumps(dict(staff.session), default=str)
+
+
+def test_resources_are_added_and_removed(staff):
+    wizard = Wizard(staff)
+    walk_to_resources(wizard, auth={"type": "none"})
+    fill_two_resources(wizard)
+    wizard.submit(button=("wizard_goto_step", "resources"))
+    assert 'data-prefix="resources-1"' in wizard.html  # both kept, filled in
+    wizard.submit({"resources-0-DELETE": "on"})
+    assert wizard.step == "review"
+    assert [r["name"] for r in review_spec(wizard)["resources"]] == ["deal"]
+
+
+# --- permissions -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def stored_connector(db):
+    namespace = Namespace.objects.create(name="crm_demo", title="CRM")
+    spec = contact_spec("http://127.0.0.1:9/api")
+    return Connector.objects.create(namespace=namespace, spec=spec)
+
+
+def test_a_staff_user_without_rights_on_a_namespace_cannot_see_its_connector(
+    client, make_user, stored_connector
+):
+    bob = make_user("bob", is_staff=True)
+    client.force_login(bob)
+    listing = client.get(BASE).content.decode()
+    assert "crm_demo" not in listing
+    name = stored_connector.name
+    for url in (f"{BASE}{name}/", f"{BASE}{name}/edit/", f"{BASE}{name}/delete/"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"{BASE}{name}/import/contact/").status_code == 404
+    assert client.post(f"{BASE}{name}/delete/").status_code == 404
+    assert Connector.objects.filter(pk=stored_connector.pk).exists()
+    # Nor can the wizard write into that namespace.
+    wizard = Wizard(client)
+    wizard.submit({"name": name})
+    assert wizard.step == "name"
+    assert "may not" in wizard.errors_of("name-name")
+
+
+def test_a_viewer_sees_the_connector_but_cannot_change_it(client, make_user, stored_connector):
+    carol = make_user("carol", is_staff=True)
+    permissions.grant(carol, stored_connector.namespace)
+    client.force_login(carol)
+    listing = client.get(BASE).content.decode()
+    assert 'data-name="crm_demo"' in listing and f"{BASE}crm_demo/edit/" not in listing
+    assert client.get(f"{BASE}crm_demo/").status_code == 200
+    assert client.get(f"{BASE}crm_demo/edit/").status_code == 403
+    assert client.post(f"{BASE}crm_demo/delete/").status_code == 403
+    assert client.post(f"{BASE}crm_demo/import/contact/").status_code == 403
+
+
+def test_the_pages_are_for_staff_only(client, make_user, stored_connector):
+    client.force_login(make_user("dave"))
+    for url in (BASE, ADD, f"{BASE}crm_demo/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
