@@ -13,9 +13,13 @@ from html.parser import HTMLParser
 
 import pytest
 
+from apps.connector_factory.generator import connector_generate
 from apps.connector_factory.models import Connector
 from apps.data import permissions
 from apps.data.models import Namespace
+from apps.gateway.models import Connection, Webhook
+from apps.security.models import Authorization
+from apps.workflows.models import Task
 from tests.connector_factory.specs import contact_spec
 
 BASE = "/admin/connector-factory/"
@@ -449,3 +453,106 @@ def test_the_pages_are_for_staff_only(client, make_user, stored_connector):
     for url in (BASE, ADD, f"{BASE}crm_demo/"):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+# --- save, details, edit, delete --------------------------------------------------------
+
+
+def test_save_shows_what_was_created_and_details_links_every_element(staff):
+    wizard = Wizard(staff)
+    walk_to_resources(wizard)
+    fill_two_resources(wizard)
+    plan = re.findall(r"<tr><td>(\w+)</td><td>(\w+)</td></tr>", wizard.html)
+    wizard.submit()  # Save
+    assert 'class="completion"' in wizard.html, errors_text(wizard)
+    connector = Connector.objects.get(namespace__name="shop")
+    created = re.findall(
+        r"<li>(\w+)</li>", wizard.html.split('class="created"', 1)[1].split("</ul>")[0]
+    )
+    assert sorted(created) == sorted(name for _, name in plan)
+    assert SECRET not in wizard.html
+    authorization = Authorization.objects.get(
+        namespace=connector.namespace, name="default_authorization"
+    )
+    assert authorization.password == SECRET  # stored (encrypted at rest) for the calls
+    assert connector.spec["connection"]["headers"] == {"X-Client": "wizard"}
+
+    details = staff.get(f"{BASE}shop/").content.decode()
+    links = re.findall(
+        r'<tr class="element"><td>[^<]*</td>\s*<td><a href="([^"]+)">(\w+)</a>', details
+    )
+    assert sorted(name for _, name in links) == sorted(name for _, name in plan)
+    for url, _ in links:
+        assert staff.get(url).status_code == 200, url
+    webhook = Webhook.objects.get(namespace=connector.namespace, name="get_contacts")
+    assert f'href="/admin/gateway/webhook/{webhook.pk}/try/"' in details
+    assert SECRET not in details
+
+
+def test_import_now_starts_the_import_and_links_its_task(staff):
+    connector = generate(staff)
+    response = staff.post(f"{BASE}{connector.name}/import/contact/", follow=True)
+    task = Task.objects.latest("pk")
+    assert "do_import_contacts" in str(task.algorithm)
+    assert f'href="/admin/workflows/task/{task.pk}/change/"' in response.content.decode()
+    assert staff.get(f"{BASE}{connector.name}/import/contact/").status_code == 405  # POST only
+
+
+def generate(client, **auth):
+    from django.contrib.auth import get_user
+
+    spec = contact_spec(
+        "http://127.0.0.1:9/api", **(auth or {"type": "basic", "username": "u", "password": SECRET})
+    )
+    return connector_generate(spec=spec, actor=get_user(client)).connector
+
+
+def test_edit_reopens_the_wizard_prefilled_and_keeps_the_secret(staff):
+    connector = generate(staff)
+    url = f"{BASE}{connector.name}/edit/"
+    wizard = Wizard(staff, url)
+    assert wizard.values()["name-name"] == ["crm_demo"] and "disabled" in wizard.html
+    wizard.submit({"title": "CRM, edited"})
+    assert wizard.values()["auth_type-type"] == ["basic"]
+    wizard.submit()
+    assert wizard.step == "auth"
+    assert wizard.values()["auth-username"] == ["u"]
+    assert wizard.values()["auth-password"] == [""] and "Leave empty to keep" in wizard.html
+    wizard.submit()
+    assert wizard.values()["connection-base_url"] == ["http://127.0.0.1:9/api"]
+    wizard.submit({"base_url": "http://127.0.0.1:9/v2"})
+    assert wizard.step == "resources"
+    values = wizard.values()
+    assert values["resources-0-name"] == ["contact"]
+    assert values["resources-0-processes"] == ["import", "export"]
+    assert values["resources-0-get_one_path"] == ["contacts/{{remote_id}}"]
+    assert values["resources-0-pagination_type"] == ["page_number"]
+    assert values["resources-0-page_number__size"] == ["100"]
+    assert wizard.visible_pagination_groups(0) == ["page_number"]
+    wizard.submit()
+    assert wizard.step == "review", errors_text(wizard)
+    assert "drop_records" in wizard.html
+    wizard.submit()
+    assert 'class="completion"' in wizard.html, errors_text(wizard)
+    connector.refresh_from_db()
+    assert connector.spec["connection"]["base_url"] == "http://127.0.0.1:9/v2"
+    assert connector.spec["title"] == "CRM, edited"
+    authorization = Authorization.objects.get(
+        namespace=connector.namespace, name="default_authorization"
+    )
+    assert authorization.password == SECRET
+    assert Connection.objects.get(namespace=connector.namespace).url == "http://127.0.0.1:9/v2"
+    for page in wizard.pages:
+        assert SECRET not in page
+
+
+def test_delete_asks_first_then_removes_the_connector(staff):
+    connector = generate(staff)
+    page = staff.get(f"{BASE}{connector.name}/delete/").content.decode()
+    assert "Yes, delete it" in page and "do_import_contacts" in page
+    assert Connector.objects.filter(pk=connector.pk).exists()
+    response = staff.post(f"{BASE}{connector.name}/delete/", follow=True)
+    assert response.redirect_chain[-1][0] == BASE
+    assert "was deleted" in response.content.decode()
+    assert not Connector.objects.filter(pk=connector.pk).exists()
+    assert not Webhook.objects.filter(namespace__name="crm_demo").exists()
