@@ -108,10 +108,10 @@ def connector_details(request, name: str):
 @require_POST
 def connector_import(request, name: str, resource: str):
     connector = _connector(request, name, change=True)
-    names = [r["name"] for r in connector.spec.get("resources") or []]
-    if resource not in names:
-        raise Http404("No such resource.")
-    task = connector_import_now(connector=connector, resource=resource, actor=request.user)
+    try:
+        task = connector_import_now(connector=connector, resource=resource, actor=request.user)
+    except LookupError as error:  # no such resource, or one that does not import
+        raise Http404(str(error)) from error
     url = admin_url(task)
     link = format_html('<a href="{}">task {}</a>', url, task.pk) if url else f"task {task.pk}"
     messages.success(request, format_html("Import of {} started: {}.", resource, link))

@@ -406,6 +406,29 @@ def test_resources_are_added_and_removed(staff):
     assert [r["name"] for r in review_spec(wizard)["resources"]] == ["deal"]
 
 
+def test_parameter_and_header_rows_are_added_without_javascript(staff):
+    wizard = Wizard(staff)
+    wizard.submit({"name": "shop"})
+    wizard.submit({"type": "none"})
+    assert wizard.values()["connection-parameters-TOTAL_FORMS"] == ["2"]
+    wizard.submit(
+        {"base_url": "http://127.0.0.1:9/api", "connection-parameters-0-name": "a",
+         "connection-parameters-0-value": "1", "connection-parameters-1-name": "b",
+         "connection-parameters-1-value": "2"},
+        button=("formset_add", "connection-parameters"),
+    )  # fmt: skip
+    assert wizard.step == "connection"
+    assert wizard.values()["connection-parameters-TOTAL_FORMS"] == ["3"]
+    assert wizard.values()["connection-parameters-1-value"] == ["2"]
+    wizard.submit({"connection-parameters-2-name": "c", "connection-parameters-2-value": "3",
+                   "connection-parameters-0-DELETE": "on"})  # fmt: skip
+    assert wizard.step == "resources"
+    wizard.submit(
+        resource_values(0, "item", get_one_path="items/{{remote_id}}", get_many_path="items")
+    )
+    assert review_spec(wizard)["connection"]["parameters"] == {"b": "2", "c": "3"}
+
+
 # --- permissions -----------------------------------------------------------------------
 
 
