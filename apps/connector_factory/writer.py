@@ -75,7 +75,7 @@ def data_type_schema() -> dict:
 def _namespace_for(name: str, actor) -> Namespace:
     namespace = Namespace.objects.filter(name=name).first()
     if namespace is not None:
-        if not permissions.can_change(actor, namespace):
+        if actor is not None and not permissions.can_change(actor, namespace):
             raise PermissionDenied(
                 f"You may not change namespace {name!r}: a connector named {name!r} is "
                 "generated there."
