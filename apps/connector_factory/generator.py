@@ -78,6 +78,7 @@ class GenerateResult:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # edited algorithms not overwritten
+    records_kept: list[str] = field(default_factory=list)  # data types of dropped resources
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON summary create_connector prints (names only: never a secret)."""
@@ -90,6 +91,7 @@ class GenerateResult:
             "updated": self.updated,
             "removed": self.removed,
             "kept": self.kept,
+            "records_kept": self.records_kept,
         }
 
 

@@ -17,7 +17,8 @@ from .spec import spec_without_secrets
 
 
 def _require_change(actor, connector: Connector) -> None:
-    if not permissions.can_change(actor, connector.namespace):
+    """None is the platform itself (the CLI)."""
+    if actor is not None and not permissions.can_change(actor, connector.namespace):
         raise PermissionDenied(
             f"You may not change namespace {connector.name!r}, which holds connector "
             f"{connector.name!r}."
