@@ -349,6 +349,11 @@ class ResourceForm(forms.Form):
                     label=option, required=False, help_text=PAGINATION_HELP.get(option, "")
                 )
 
+    @property
+    def changed_data(self) -> list[str]:
+        # Which options the page showed is bookkeeping: an untouched extra form is still empty.
+        return [name for name in super().changed_data if name != "pagination_shown"]
+
     # What the page shows: the options of one pagination type, the fields of one body shape.
     @property
     def shown_pagination(self) -> str:

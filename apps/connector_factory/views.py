@@ -120,7 +120,7 @@ def connector_import(request, name: str, resource: str):
 
 def connector_delete_view(request, name: str):
     connector = _connector(request, name, change=True)
-    form = DeleteForm(request.POST or None)
+    form = DeleteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         connector_delete(
             connector=connector, actor=request.user, drop_records=form.cleaned_data["drop_records"]

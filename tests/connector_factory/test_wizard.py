@@ -564,7 +564,7 @@ def test_edit_reopens_the_wizard_prefilled_and_keeps_the_secret(staff):
         namespace=connector.namespace, name="default_authorization"
     )
     assert authorization.password == SECRET
-    assert Connection.objects.get(namespace=connector.namespace).url == "http://127.0.0.1:9/v2"
+    assert Connection.objects.get(namespace=connector.namespace).base_url == "http://127.0.0.1:9/v2"
     for page in wizard.pages:
         assert SECRET not in page
 
