@@ -141,7 +141,7 @@ def test_a_user_makes_a_connector_in_the_wizard_and_imports_with_it(
     page.wait_for_selector(".messagelist .success")
 
     items = wait_for_records("Item", 23)
-    assert sorted(r.data["remote_id"] for r in items) == [str(i) for i in range(1, 24)]
+    assert sorted(int(r.data["remote_id"]) for r in items) == list(range(1, 24))
     assert all(r.data["raw_data"]["name"] == f"item {r.data['raw_data']['id']}" for r in items)
     entries = wait_for_records("Entry", 23)
     assert len(entries) == 23
