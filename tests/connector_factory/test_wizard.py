@@ -18,7 +18,8 @@ from apps.connector_factory.models import Connector
 from apps.data import permissions
 from apps.data.models import Namespace
 from apps.gateway.models import Connection, Webhook
-from apps.security.models import Authorization
+from apps.security.models import Authorization, AuthorizationClient
+from apps.workflows.models import Algorithm
 from apps.workflows.models import Task
 from tests.connector_factory.specs import contact_spec
 
@@ -390,9 +391,17 @@ def test_a_secret_is_never_rendered_nor_kept_in_clear(staff):
     wizard.submit()
     fill_two_resources(wizard)
     assert review_spec(wizard)["authorization"]["client_secret"] == "[REDACTED]"
+    assert CLIENT_SECRET not in json.dumps(dict(staff.session), default=str)
+    wizard.submit()  # Save: the OAuth 2.0 elements, the secret in the client (encrypted)
+    assert 'class="completion"' in wizard.html, errors_text(wizard)
+    created = wizard.html.split('class="created"', 1)[1].split("</ul>")[0]
+    assert "default_client" in created and "default_provider" in created
+    client = AuthorizationClient.objects.get(namespace__name="shop", name="default_client")
+    assert (client.client_id, client.client_secret) == ("app-1", CLIENT_SECRET)
+    wizard.pages.append(staff.get(f"{BASE}shop/").content.decode())
+    wizard.pages.append(staff.get(f"{BASE}shop/edit/").content.decode())
     for page in wizard.pages:
         assert CLIENT_SECRET not in page
-    assert CLIENT_SECRET not in json.dumps(dict(staff.session), default=str)
 
 
 def test_resources_are_added_and_removed(staff):
@@ -579,3 +588,38 @@ def test_delete_asks_first_then_removes_the_connector(staff):
     assert "was deleted" in response.content.decode()
     assert not Connector.objects.filter(pk=connector.pk).exists()
     assert not Webhook.objects.filter(namespace__name="crm_demo").exists()
+
+
+def test_an_edit_reports_what_it_removed_and_the_algorithms_it_kept(staff):
+    connector = generate(staff)
+    edited = Algorithm.objects.get(namespace=connector.namespace, name="do_import_contact")
+    edited.code += "\n# checked by hand\n"
+    edited.save()
+    wizard = Wizard(staff, f"{BASE}{connector.name}/edit/")
+    for _ in ("name", "auth_type", "auth", "connection"):
+        wizard.submit()
+    assert wizard.step == "resources"
+    wizard.submit({"resources-0-processes": ["import"]})  # export no more
+    assert wizard.step == "review", errors_text(wizard)
+    assert "create_contact" not in wizard.html.split('id="plan"')[1].split("</table>")[0]
+    wizard.submit()
+    assert 'class="completion"' in wizard.html, errors_text(wizard)
+    removed = wizard.html.split('class="removed"', 1)[1].split("</ul>")[0]
+    assert "create_contact" in removed and "handle_contact" in removed
+    kept = wizard.html.split('class="kept"', 1)[1].split("</ul>")[0]
+    assert "do_import_contact" in kept
+    assert not Webhook.objects.filter(namespace=connector.namespace, name="create_contact").exists()
+    assert "checked by hand" in Algorithm.objects.get(pk=edited.pk).code
+
+
+def test_a_conflict_found_at_save_sends_the_user_back_to_its_step(staff, admin_user):
+    wizard = Wizard(staff)
+    walk_to_resources(wizard, name="crm_demo", auth={"type": "none"})
+    fill_two_resources(wizard)
+    generate(staff)  # meanwhile, in another tab: a connector of the same name
+    wizard.submit()  # Save
+    assert wizard.step == "name"
+    assert "exists already" in wizard.errors_of("name-name")
+    assert (
+        Connector.objects.get(namespace__name="crm_demo").spec["resources"][0]["name"] == "contact"
+    )
