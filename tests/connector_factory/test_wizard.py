@@ -19,8 +19,7 @@ from apps.data import permissions
 from apps.data.models import Namespace
 from apps.gateway.models import Connection, Webhook
 from apps.security.models import Authorization, AuthorizationClient
-from apps.workflows.models import Algorithm
-from apps.workflows.models import Task
+from apps.workflows.models import Algorithm, Task
 from tests.connector_factory.specs import contact_spec
 
 BASE = "/admin/connector-factory/"
