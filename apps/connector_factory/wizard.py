@@ -3,10 +3,11 @@
 Steps: name → authorization type → its fields (skipped for "none") →
 connection → resources → review. Each step's data is kept in the session
 (secret fields encrypted), the spec is assembled from the steps by
-:meth:`ConnectorWizard.build_spec` (wizard_spec.py converts), and on every submit the spec is checked with
-``spec_problems``: a problem whose path belongs to the step being submitted is
-shown next to its field there; one that belongs to no step shows at the top of
-the review page. Save calls ``connector_generate``; nothing here writes.
+:meth:`ConnectorWizard.build_spec` (the conversions are in wizard_spec.py),
+and on every submit the spec is checked with ``spec_problems``: a problem
+whose path belongs to the step being submitted is shown next to its field
+there; one that belongs to no step shows at the top of the review page. Save
+calls ``connector_generate``; nothing here writes.
 """
 
 from __future__ import annotations

@@ -516,7 +516,9 @@ def test_save_shows_what_was_created_and_details_links_every_element(staff):
     for url, _ in links:
         assert staff.get(url).status_code == 200, url
     webhook = Webhook.objects.get(namespace=connector.namespace, name="get_contacts")
-    assert f'href="/admin/gateway/webhook/{webhook.pk}/try/"' in details
+    try_url = f"/admin/gateway/webhook/{webhook.pk}/try/"
+    assert f'href="{try_url}"' in details
+    assert "get_contacts" in staff.get(try_url).content.decode()
     assert SECRET not in details
 
 
