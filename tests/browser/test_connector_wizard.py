@@ -7,13 +7,12 @@ runs the generated import against a local HTTP API and the records arrive.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from apps.connector_factory.models import Connector
 from apps.data.models import Record
 from tests.gateway.remote_api import RemoteAPI
+from tests.workers import start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,21 +27,22 @@ def remote():
     api.stop()
 
 
-def wait_for_records(data_type: str, count: int, timeout: float = 60.0) -> list[Record]:
-    deadline = time.monotonic() + timeout
-    while True:
-        records = list(
-            Record.objects.filter(
-                data_type__namespace__name="remote_shop", data_type__name=data_type
-            )
-        )
-        if len(records) >= count or time.monotonic() > deadline:
-            return records
-        time.sleep(0.3)
+@pytest.fixture
+def worker():
+    """A real Celery worker for this test only: later tests find no worker left running."""
+    process = start_worker()
+    yield process
+    stop_worker(process)
+
+
+def records_of(data_type: str) -> list[Record]:
+    return list(
+        Record.objects.filter(data_type__namespace__name="remote_shop", data_type__name=data_type)
+    )
 
 
 def test_a_user_makes_a_connector_in_the_wizard_and_imports_with_it(
-    admin_page, live_server, remote, celery_worker_process
+    admin_page, live_server, remote, worker
 ):
     page = admin_page
     page.goto(f"{live_server.url}/admin/")
@@ -140,11 +140,14 @@ def test_a_user_makes_a_connector_in_the_wizard_and_imports_with_it(
     page.click("tr.resource[data-name='entry'] .import-now")
     page.wait_for_selector(".messagelist .success")
 
-    items = wait_for_records("Item", 23)
+    items = wait_for(
+        lambda: len(records_of("Item")) == 23 and records_of("Item"),
+        timeout=60, what="the 23 items", process=worker,
+    )  # fmt: skip
     assert sorted(int(r.data["remote_id"]) for r in items) == list(range(1, 24))
     assert all(r.data["raw_data"]["name"] == f"item {r.data['raw_data']['id']}" for r in items)
-    entries = wait_for_records("Entry", 23)
-    assert len(entries) == 23
+    wait_for(lambda: len(records_of("Entry")) == 23, timeout=60, what="the 23 entries",
+             process=worker)  # fmt: skip
     # Every remote request carried the connection's parameters and the basic credentials.
     pages = [hit for hit in remote.hits if hit["path"] in ("/pages", "/offset")]
     assert pages and all("lang=en" in hit["url"] and "region=eu" in hit["url"] for hit in pages)
