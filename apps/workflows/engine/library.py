@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -22,9 +23,13 @@ FROM_API = "MAPPING_FROM_API_RESPONSE"  # the last_source of a record the remote
 
 
 def record_hmac(data: Any) -> str:
-    """The digest a connector compares to tell a changed record from an unchanged one."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The digest a connector compares to tell a changed record from an unchanged one:
+    sha256 of the record as compact JSON with sorted keys."""
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers past 64 bits: the standard library writes them
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 def imported_records(
@@ -70,15 +75,24 @@ def save_imported(
     primary_key: str,
     source: str,
     replaces: str | None = None,
+    cursor_field: str | None = None,
 ) -> dict[str, Any]:
     """Store remote records by their id (upserted in bulk); with ``replaces``, the record
-    of that key (a local record the remote API just created) gives way to the stored one."""
+    of that key (a local record the remote API just created) gives way to the stored one.
+    With ``cursor_field``, ``cursor`` is the greatest value of that field (as text)."""
     built, missing = imported_records(data_type, records, primary_key=primary_key)
+    cursor = None
+    if cursor_field:
+        values = [
+            str(r[cursor_field]) for r in records
+            if isinstance(r, dict) and r.get(cursor_field) not in (None, "")
+        ]  # fmt: skip
+        cursor = max(values, default=None)
     result = records_save(data_type=data_type, records=built, source=source) if built else None
     summary = (result or SaveResult()).as_dict()
     summary["errors"] = summary["errors"][:20]
     summary["without_id"] = missing[:20]
-    summary["keys"] = [record["remote_id"] for record in built][:1] if replaces else []
+    summary["cursor"] = cursor
     if replaces and built and replaces != built[0]["remote_id"] and not summary["invalid"]:
         Record.objects.filter(data_type=data_type, key=replaces).delete()
     return summary
