@@ -53,6 +53,7 @@ class AlgorithmCalls:
         self.locks: set[str] = set()
         self.held: dict[str, list] = {}  # pages fetch_page(hold=True) keeps for save_imported
         self.held_pages = 0
+        self.calls: dict[tuple, Any] = {}  # gateway calls fetch_page reuses, page after page
 
     def __call__(self, op: str, args: dict) -> Any:
         if time.monotonic() > self.deadline:
@@ -241,7 +242,7 @@ class AlgorithmCalls:
         so that an import can stop after any page and resume there. With ``hold``, the
         records stay here and ``records`` is a reference to them that save_imported takes:
         a page need not cross to the runner and back to be stored."""
-        from apps.gateway.client import webhook_fetch
+        from apps.gateway.client import Call, Fetch
         from apps.gateway.models import Webhook
         from apps.gateway.pagination import PageRequest
 
@@ -253,13 +254,17 @@ class AlgorithmCalls:
                     code="invalid_argument",
                 )
             start = PageRequest(params=page.get("params") or {}, url=page.get("url") or None)
-        fetch = webhook_fetch(
-            webhook=self._resolve(Webhook, webhook),
-            template_values=values,
-            parameters=params,
-            all_pages=False,
-            start=start,
-        )
+        # One call per webhook and arguments for the whole job: its session (kept-alive
+        # connections), authorization and rendered URL serve every page.
+        key = (webhook, json.dumps(values, sort_keys=True), json.dumps(params, sort_keys=True))
+        call = self.calls.get(key)
+        if call is None:
+            call = Call(
+                webhook=self._resolve(Webhook, webhook), connection=None,
+                template_values=values, parameters=params, headers=None,
+            )  # fmt: skip
+            self.calls[key] = call
+        fetch = Fetch(call, body=call.body(None), all_pages=False, start=start, keep_open=True)
         try:
             found = next(iter(fetch), None)
         finally:
@@ -317,13 +322,17 @@ class AlgorithmCalls:
         self.locks.discard(name)
         return lock_release(namespace_id=self.namespace.pk, name=str(name), owner=self.owner)
 
-    def release_locks(self) -> None:
-        """At the end of the job: the locks it did not release."""
+    def finish(self) -> None:
+        """At the end of the job: release the locks it still holds, close its calls."""
         from .library import lock_release
 
         for name in list(self.locks):
             lock_release(namespace_id=self.namespace.pk, name=name, owner=self.owner)
         self.locks.clear()
+        for call in self.calls.values():
+            call.close()
+        self.calls.clear()
+        self.held.clear()
 
     def hmac(self, *, data=None):
         from .library import record_hmac

@@ -13,11 +13,11 @@ import json
 from typing import Any
 
 import orjson
-from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from apps.data.models import DataType, Record
 from apps.data.services import SaveResult, records_save
+from apps.data.upsert import stored_fields
 
 FROM_API = "MAPPING_FROM_API_RESPONSE"  # the last_source of a record the remote API sent
 
@@ -51,16 +51,10 @@ def imported_records(
             {"remote_id": str(remote_id), "raw_data": raw, "hmac": record_hmac(raw),
              "last_source": FROM_API, "imported_at": now}
         )  # fmt: skip
-    rows = (
-        Record.objects.filter(data_type=data_type, key__in=[r["remote_id"] for r in built])
-        .annotate(
-            _hmac=KeyTextTransform("hmac", "data"),
-            _source=KeyTextTransform("last_source", "data"),
-            _at=KeyTextTransform("imported_at", "data"),
-        )
-        .values_list("key", "_hmac", "_source", "_at")
+    # Values without spaces (a hex digest, a constant, an ISO time): read in one query.
+    stored = stored_fields(
+        data_type.pk, [r["remote_id"] for r in built], ["hmac", "last_source", "imported_at"]
     )
-    stored = {key: (digest, source, at) for key, digest, source, at in rows}
     for record in built:
         digest, source, at = stored.get(record["remote_id"], (None, None, None))
         if digest == record["hmac"] and source == FROM_API and at:
