@@ -125,13 +125,18 @@ class Records:
     def save(self, records: Any) -> dict:
         return self._call("save", records=records)
 
-    def save_imported(self, records: Any, primary_key: str = "id", replaces: Any = None) -> dict:
+    def save_imported(
+        self, records: Any, primary_key: str = "id", replaces: Any = None, cursor_field=None
+    ) -> dict:
         """Store records as a remote API sent them: ``{remote_id, raw_data, hmac,
-        imported_at, last_source}``, upserted by remote_id; ``replaces`` names a local
-        record (its key) that the stored one takes the place of."""
+        imported_at, last_source}``, upserted by remote_id. ``records``: a list, or a page
+        fetch_page(hold=True) holds. ``replaces`` names a local record (its key) that the
+        stored one takes the place of; with ``cursor_field``, the answer's ``cursor`` is
+        the greatest value of that field."""
         return self._call(
-            "save_imported", records=records, primary_key=primary_key, replaces=replaces
-        )
+            "save_imported", records=records, primary_key=primary_key, replaces=replaces,
+            cursor_field=cursor_field,
+        )  # fmt: skip
 
     def delete(self, key: Any) -> bool:
         return self._call("delete", key=key if isinstance(key, str | int) else str(key))
@@ -190,13 +195,14 @@ class API:
             },
         )
 
-    def fetch_page(self, webhook: str, values=None, params=None, page=None) -> dict:
-        """One page of a webhook's answer: {records, next}; pass ``next`` as ``page`` to get
-        the page after it (``next`` is None after the last page)."""
+    def fetch_page(self, webhook: str, values=None, params=None, page=None, hold=False) -> dict:
+        """One page of a webhook's answer: {records, count, next}; pass ``next`` as ``page``
+        to get the page after it (``next`` is None after the last page). With ``hold`` the
+        records stay in the platform: ``records`` refers to them, for save_imported."""
         return self._channel.call(
             "fetch_page",
             {"webhook": _reference(webhook, "A webhook"), "values": values, "params": params,
-             "page": page},
+             "page": page, "hold": bool(hold)},
         )  # fmt: skip
 
     def search(self, expression: str, data: Any) -> Any:

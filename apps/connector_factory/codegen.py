@@ -85,10 +85,9 @@ if since:
         else ""
     )
     cursor_track = (
-        f"""    for record in page["records"]:
-        value = record.get({incremental["cursor_field"]!r}) if isinstance(record, dict) else None
-        if value is not None and (state["cursor"] is None or str(value) > state["cursor"]):
-            state["cursor"] = str(value)
+        """    newest = saved["cursor"]
+    if newest and (state["cursor"] is None or newest > state["cursor"]):
+        state["cursor"] = newest
 """
         if incremental
         else ""
@@ -97,6 +96,7 @@ if since:
         ', "cursor": state["cursor"]}' if incremental else "}"
     )
     since_option = '"since": state.get("since"), ' if incremental else ""
+    cursor_arg = f", cursor_field={incremental['cursor_field']!r}" if incremental else ""
     return {
         f"do_import_{rn}": (
             [_p("options", "object", True)],
@@ -132,9 +132,9 @@ if "pages" not in state:
 {cursor_start}for _ in range(options.get("pages_per_run", {PAGES_PER_RUN})):
     page = api.run("do_get_{rns}", options={{{since_option}"params": options.get("params")}},
                    page=state["page"])
-    api.run("parse_from_api_response_{rns}", data=page["records"])
+    saved = api.run("parse_from_api_response_{rns}", data=page["records"])
     state["pages"] += 1
-    state["imported"] += len(page["records"])
+    state["imported"] += page["count"]
 {cursor_track}    state["page"] = page["next"]
     if state["page"] is None:
         return {done}
@@ -147,20 +147,22 @@ return {done}
         f"do_get_{rns}": (
             [_p("options"), _p("page")],
             f"""# One page of {rns} from the API (webhook get_{rns}, with its pagination):
-# {{"records": [...], "next": where the next page starts, or None after the last}}.
+# {{"records", "count", "next": where the next page starts, or None after the last}}.
+# The records stay in the platform (hold): without it they come here, to work on.
 options = options or {{}}
 params = dict(options.get("params") or {{}})
-{since}return api.fetch_page("get_{rns}", params=params, page=page)
+{since}return api.fetch_page("get_{rns}", params=params, page=page, hold=True)
 """,
             f"Fetches one page of {rns} from the API.",
         ),
         f"parse_from_api_response_{rns}": (
-            [_p("data", "array", True)],
-            f"""# Store a page of {rns} as the API sent them, upserted by remote_id.
-saved = api.records("{dt}").save_imported(data, primary_key={pk!r})
+            [_p("data", "any", True)],
+            f"""# Store a page of {rns} as the API sent them (a list, or a page the platform holds),
+# upserted by remote_id.
+saved = api.records("{dt}").save_imported(data, primary_key={pk!r}{cursor_arg})
 if saved["invalid"] or saved["without_id"]:
-    api.notify("%s of %s {rns} could not be stored: %r" % (
-        saved["invalid"] + len(saved["without_id"]), len(data), saved), level="warning")
+    api.notify("%s {rns} could not be stored: %r" % (
+        saved["invalid"] + len(saved["without_id"]), saved), level="warning")
 return saved
 """,
             f"Stores a page of {rns} from an API answer.",

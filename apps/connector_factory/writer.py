@@ -236,11 +236,13 @@ def _write_resource(writer: Writer, resource: dict, connection: Connection) -> N
     if "export" in processes:
         exports = resource["export"]
         template = exports.get("body_template", "") if exports["body_shape"] == "template" else ""
+        # A template renders text: say it is JSON, as the other shapes' bodies are.
+        headers = {"Content-Type": "application/json"} if template else {}
         for part, name in (("create", f"create_{rn}"), ("update", f"update_{rn}")):
             writer.put(
                 "webhook", name, webhook_save, path=exports[part]["path"],
                 method=exports[part]["method"], records_path="", pagination={},
-                connection=connection, body_template=template,
+                connection=connection, body_template=template, headers=headers,
             )  # fmt: skip
     algorithms = {
         name: writer.algorithm(name, code)

@@ -50,7 +50,8 @@ from .retries import is_retryable, retry_delay
 from .templating import placeholders, render, render_values
 
 __all__ = [
-    "FetchStats", "GatewayError", "Page", "answer_text", "webhook_fetch", "webhook_submit",
+    "Call", "Fetch", "FetchStats", "GatewayError", "Page", "answer_text", "webhook_fetch",
+    "webhook_submit",
 ]  # fmt: skip
 
 ERROR_EXCERPT_CHARS = 300
@@ -395,9 +396,16 @@ class Fetch:
     """The pages of a webhook's answer, requested as they are iterated."""
 
     def __init__(
-        self, call: Call, *, body: bytes | None, all_pages: bool, start: PageRequest | None = None
+        self,
+        call: Call,
+        *,
+        body: bytes | None,
+        all_pages: bool,
+        start: PageRequest | None = None,
+        keep_open: bool = False,
     ) -> None:
         self.call = call
+        self._keep_open = keep_open  # the caller reuses the call (its session) and closes it
         self.stats = FetchStats()
         self._body = body
         self._all_pages = all_pages
@@ -453,7 +461,10 @@ class Fetch:
         finally:
             self.stats.retries = call.retries
             self.stats.seconds = time.perf_counter() - started
-            call.close()
+            if self._keep_open:
+                call.log.flush()
+            else:
+                call.close()
 
     def _loop_error(self, request: PageRequest) -> GatewayError:
         what = self.call.log_url(request.url) if request.url else request.params

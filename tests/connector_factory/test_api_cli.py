@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from django.core.management import call_command
 
 from apps.connector_factory.models import Connector
 from apps.data.models import Namespace
-from tests.workers import ROOT, test_database_url
+from tests import workers
 
 from .specs import contact_spec
 
@@ -38,12 +39,10 @@ def test_create_connector_refuses_a_bad_spec_in_one_line(db, tmp_path):
     spec["resources"][0]["export"]["id_path"] = "data[0"
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(spec))
-    env = {"DATABASE_URL": test_database_url(), "PATH": "/usr/bin:/bin"}
-    import os
-
+    env = {"DATABASE_URL": workers.test_database_url()}
     run = subprocess.run(
         [sys.executable, "manage.py", "create_connector", str(path)],
-        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        cwd=workers.ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
@@ -104,3 +103,21 @@ def test_the_api_enforces_namespace_permissions(db, api, api_as, make_user, gran
     assert as_alice.put(f"{BASE}/connector/crm_demo/", spec, format="json").status_code == 403
     assert as_alice.delete(f"{BASE}/connector/crm_demo/").status_code == 403
     assert Connector.objects.get().spec["connection"]["base_url"] == "https://crm.example.com"
+
+
+def test_the_admin_lists_connectors_read_only(db, client, admin_user, make_user, grant):
+    from apps.connector_factory.generator import connector_generate
+
+    connector = connector_generate(
+        spec=contact_spec("https://crm.example.com", type="bearer", token="tok-SECRET-5"),
+        actor=admin_user,
+    ).connector
+    client.force_login(admin_user)
+    listing = client.get("/admin/connector_factory/connector/")
+    assert listing.status_code == 200 and b"crm_demo" in listing.content
+    page = client.get(f"/admin/connector_factory/connector/{connector.pk}/change/")
+    assert page.status_code == 200 and b"tok-SECRET-5" not in page.content
+    assert b'name="_save"' not in page.content  # read-only: the wizard is the editor
+    staff = make_user("staff", is_staff=True)
+    client.force_login(staff)
+    assert b"crm_demo" not in client.get("/admin/connector_factory/connector/").content

@@ -131,3 +131,43 @@ def test_two_changes_close_together_make_one_create(connector, crm, api):
     run_pending()
     assert len(crm.of("POST")) == 1 and crm.of("POST")[0]["body"] == {"first_name": "Bob"}
     assert not crm.of("PUT")
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ({"body_shape": "wrapped"}, {"data": [{"first_name": "Cy"}]}),
+        ({"body_shape": "wrapped", "wrap_key": "contact"}, {"contact": [{"first_name": "Cy"}]}),
+        ({"body_shape": "template", "body_template": '{"name": "{{ raw_data.first_name }}"}'},
+         {"name": "Cy"}),
+    ],
+)  # fmt: skip
+def test_the_export_body_takes_the_shape_of_the_spec(db, crm, admin_user, api, shape, expected):
+    spec = contact_spec(crm.url)
+    spec["resources"][0]["export"].update(shape, id_path="data[0].details.id")
+    connector_generate(spec=spec, actor=admin_user)
+    record = {"remote_id": "PENDING-PUBLISH-FROM-shape", "raw_data": {"first_name": "Cy"}}
+    assert api.post("/api/v2/crm_demo/Contact/", record, format="json").status_code == 201
+    run_pending()
+    (post,) = crm.of("POST")
+    assert post["body"] == expected
+    assert post["headers"]["Content-Type"].startswith("application/json")
+    assert list(contacts()) == ["1001"]
+
+
+def test_incremental_import_asks_only_for_changes_since_the_last_one(db, crm, admin_user):
+    spec = contact_spec(crm.url)
+    spec["resources"][0]["import"]["incremental"] = {
+        "param": "updated_since", "cursor_field": "updated_at"}  # fmt: skip
+    connector_generate(spec=spec, actor=admin_user)
+    first = import_all()
+    assert first.result["cursor"] == "2026-01-01T00:00:59Z" and first.result["imported"] == 1000
+    assert all("updated_since" not in r["query"] for r in crm.of("GET"))
+    crm.contacts[5] = {**crm.contacts[5], "email": "new@example.com",
+                       "updated_at": "2026-02-01T00:00:00Z"}  # fmt: skip
+    before = len(crm.of("GET"))
+    second = import_all()
+    asked = crm.of("GET")[before:]
+    assert [r["query"]["updated_since"] for r in asked] == [["2026-01-01T00:00:59Z"]]
+    assert second.result == {"imported": 1, "pages": 1, "cursor": "2026-02-01T00:00:00Z"}
+    assert contacts()["5"]["raw_data"]["email"] == "new@example.com"

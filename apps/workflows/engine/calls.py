@@ -34,6 +34,7 @@ from .references import UnknownReference, resolve, split
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 LEVELS = {"info", "notice", "warning", "error"}
+HELD = "held-page:"  # the references of pages kept here (fetch_page with hold)
 MAX_ATTACHMENT_BYTES = 100_000  # a notification's attachment, as JSON
 
 
@@ -50,6 +51,9 @@ class AlgorithmCalls:
         self.deadline = time.monotonic() + settings.RUNNER_TIME_LIMIT_MAX
         self.owner = uuid.uuid4().hex  # of the locks this job takes
         self.locks: set[str] = set()
+        self.held: dict[str, list] = {}  # pages fetch_page(hold=True) keeps for save_imported
+        self.held_pages = 0
+        self.calls: dict[tuple, Any] = {}  # gateway calls fetch_page reuses, page after page
 
     def __call__(self, op: str, args: dict) -> Any:
         if time.monotonic() > self.deadline:
@@ -169,11 +173,23 @@ class AlgorithmCalls:
         )
         return result.as_dict()
 
-    def records_save_imported(self, *, data_type, records, primary_key="id", replaces=None):
-        """Remote records stored as a connector keeps them (library.save_imported)."""
+    def records_save_imported(
+        self, *, data_type, records, primary_key="id", replaces=None, cursor_field=None
+    ):
+        """Remote records stored as a connector keeps them (library.save_imported);
+        ``records`` may be a page that fetch_page holds (its reference)."""
         from .library import save_imported
 
-        items = records if isinstance(records, list) else [records]
+        if isinstance(records, str) and records.startswith(HELD):
+            if records not in self.held:
+                raise CallFailed(
+                    f"save_imported(): {records!r} is no page held by this run (each is "
+                    "saved once).",
+                    code="invalid_argument",
+                )
+            items = self.held.pop(records)
+        else:
+            items = records if isinstance(records, list) else [records]
         if len(items) > self.limit:
             raise CallFailed(
                 f"save_imported(): {len(items)} records is more than the {self.limit} one call "
@@ -190,6 +206,7 @@ class AlgorithmCalls:
             primary_key=primary_key,
             source=f"algorithm:{self.algorithm}",
             replaces=str(replaces) if replaces not in (None, "") else None,
+            cursor_field=cursor_field if isinstance(cursor_field, str) and cursor_field else None,
         )
 
     def records_delete(self, *, data_type, key):
@@ -219,11 +236,13 @@ class AlgorithmCalls:
                 )
         return records
 
-    def fetch_page(self, *, webhook, values=None, params=None, page=None):
+    def fetch_page(self, *, webhook, values=None, params=None, page=None, hold=False):
         """One page of a webhook's answer and the request of the next one (None after the
-        last): ``{"records", "next", "number"}``. ``page`` is a ``next`` of an earlier call,
-        so that an import can stop after any page and resume there."""
-        from apps.gateway.client import webhook_fetch
+        last): ``{"records", "count", "next"}``. ``page`` is a ``next`` of an earlier call,
+        so that an import can stop after any page and resume there. With ``hold``, the
+        records stay here and ``records`` is a reference to them that save_imported takes:
+        a page need not cross to the runner and back to be stored."""
+        from apps.gateway.client import Call, Fetch
         from apps.gateway.models import Webhook
         from apps.gateway.pagination import PageRequest
 
@@ -235,13 +254,17 @@ class AlgorithmCalls:
                     code="invalid_argument",
                 )
             start = PageRequest(params=page.get("params") or {}, url=page.get("url") or None)
-        fetch = webhook_fetch(
-            webhook=self._resolve(Webhook, webhook),
-            template_values=values,
-            parameters=params,
-            all_pages=False,
-            start=start,
-        )
+        # One call per webhook and arguments for the whole job: its session (kept-alive
+        # connections), authorization and rendered URL serve every page.
+        key = (webhook, json.dumps(values, sort_keys=True), json.dumps(params, sort_keys=True))
+        call = self.calls.get(key)
+        if call is None:
+            call = Call(
+                webhook=self._resolve(Webhook, webhook), connection=None,
+                template_values=values, parameters=params, headers=None,
+            )  # fmt: skip
+            self.calls[key] = call
+        fetch = Fetch(call, body=call.body(None), all_pages=False, start=start, keep_open=True)
         try:
             found = next(iter(fetch), None)
         finally:
@@ -255,8 +278,15 @@ class AlgorithmCalls:
                 code="too_many_records",
             )
         following = fetch.next_request
+        records: Any = found.records
+        if hold:
+            self.held.clear()  # one page at a time: an unsaved one is dropped
+            self.held_pages += 1
+            records = f"{HELD}{self.held_pages}"
+            self.held[records] = found.records
         return {
-            "records": found.records,
+            "records": records,
+            "count": len(found.records),
             "next": {"params": following.params, "url": following.url} if following else None,
         }
 
@@ -292,13 +322,17 @@ class AlgorithmCalls:
         self.locks.discard(name)
         return lock_release(namespace_id=self.namespace.pk, name=str(name), owner=self.owner)
 
-    def release_locks(self) -> None:
-        """At the end of the job: the locks it did not release."""
+    def finish(self) -> None:
+        """At the end of the job: release the locks it still holds, close its calls."""
         from .library import lock_release
 
         for name in list(self.locks):
             lock_release(namespace_id=self.namespace.pk, name=name, owner=self.owner)
         self.locks.clear()
+        for call in self.calls.values():
+            call.close()
+        self.calls.clear()
+        self.held.clear()
 
     def hmac(self, *, data=None):
         from .library import record_hmac

@@ -12,19 +12,24 @@ import hashlib
 import json
 from typing import Any
 
-from django.db.models.fields.json import KeyTextTransform
+import orjson
 from django.utils import timezone
 
 from apps.data.models import DataType, Record
 from apps.data.services import SaveResult, records_save
+from apps.data.upsert import stored_fields
 
 FROM_API = "MAPPING_FROM_API_RESPONSE"  # the last_source of a record the remote API sent
 
 
 def record_hmac(data: Any) -> str:
-    """The digest a connector compares to tell a changed record from an unchanged one."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The digest a connector compares to tell a changed record from an unchanged one:
+    sha256 of the record as compact JSON with sorted keys."""
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers past 64 bits: the standard library writes them
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 def imported_records(
@@ -46,16 +51,10 @@ def imported_records(
             {"remote_id": str(remote_id), "raw_data": raw, "hmac": record_hmac(raw),
              "last_source": FROM_API, "imported_at": now}
         )  # fmt: skip
-    rows = (
-        Record.objects.filter(data_type=data_type, key__in=[r["remote_id"] for r in built])
-        .annotate(
-            _hmac=KeyTextTransform("hmac", "data"),
-            _source=KeyTextTransform("last_source", "data"),
-            _at=KeyTextTransform("imported_at", "data"),
-        )
-        .values_list("key", "_hmac", "_source", "_at")
+    # Values without spaces (a hex digest, a constant, an ISO time): read in one query.
+    stored = stored_fields(
+        data_type.pk, [r["remote_id"] for r in built], ["hmac", "last_source", "imported_at"]
     )
-    stored = {key: (digest, source, at) for key, digest, source, at in rows}
     for record in built:
         digest, source, at = stored.get(record["remote_id"], (None, None, None))
         if digest == record["hmac"] and source == FROM_API and at:
@@ -70,15 +69,24 @@ def save_imported(
     primary_key: str,
     source: str,
     replaces: str | None = None,
+    cursor_field: str | None = None,
 ) -> dict[str, Any]:
     """Store remote records by their id (upserted in bulk); with ``replaces``, the record
-    of that key (a local record the remote API just created) gives way to the stored one."""
+    of that key (a local record the remote API just created) gives way to the stored one.
+    With ``cursor_field``, ``cursor`` is the greatest value of that field (as text)."""
     built, missing = imported_records(data_type, records, primary_key=primary_key)
+    cursor = None
+    if cursor_field:
+        values = [
+            str(r[cursor_field]) for r in records
+            if isinstance(r, dict) and r.get(cursor_field) not in (None, "")
+        ]  # fmt: skip
+        cursor = max(values, default=None)
     result = records_save(data_type=data_type, records=built, source=source) if built else None
     summary = (result or SaveResult()).as_dict()
     summary["errors"] = summary["errors"][:20]
     summary["without_id"] = missing[:20]
-    summary["keys"] = [record["remote_id"] for record in built][:1] if replaces else []
+    summary["cursor"] = cursor
     if replaces and built and replaces != built[0]["remote_id"] and not summary["invalid"]:
         Record.objects.filter(data_type=data_type, key=replaces).delete()
     return summary
