@@ -128,7 +128,9 @@ class ConnectorWizard(SessionWizardView):
     def get_form(self, step=None, data=None, files=None):
         step = step or self.steps.current
         if step == "auth":
-            if data is not None and data.get(f"auth-{ENCRYPTED_MARK}"):
+            # Only the wizard's own store holds encrypted values; a submit is taken as typed.
+            stored = data is not None and data is not self.request.POST
+            if stored and data.get(f"auth-{ENCRYPTED_MARK}"):
                 data = self._decrypted(data)
             form_class = wizard_forms.auth_form_class(self.auth_type())
             form: Any = form_class(
@@ -189,8 +191,8 @@ class ConnectorWizard(SessionWizardView):
         if adding in ("resources", "connection-parameters", "connection-headers"):
             data = self.request.POST.copy()
             total = f"{adding}-TOTAL_FORMS"
-            data[total] = str(int(data.get(total) or 0) + 1)
-            self._adding_row = True
+            count = data.get(total, "")
+            data[total] = str(int(count) + 1) if count.isdigit() else count
             return self.render(self.get_form(data=data))
         return super().post(*args, **kwargs)
 

@@ -624,3 +624,18 @@ def test_a_conflict_found_at_save_sends_the_user_back_to_its_step(staff, admin_u
     assert (
         Connector.objects.get(namespace__name="crm_demo").spec["resources"][0]["name"] == "contact"
     )
+
+
+def test_forged_wizard_input_gets_a_page_not_a_crash(staff):
+    wizard = Wizard(staff)
+    wizard.submit({"name": "shop"})
+    wizard.submit({"type": "bearer"})
+    # A submit claiming its secret is "already encrypted" is taken as typed.
+    wizard.submit({"token": "typed-token", "auth-__encrypted": "bearer"})
+    assert wizard.step == "connection"
+    wizard.submit(
+        {"base_url": "http://127.0.0.1:9/api", "connection-parameters-TOTAL_FORMS": "many"},
+        button=("formset_add", "connection-parameters"),
+    )
+    assert wizard.step == "connection"
+    assert "ManagementForm data is missing or has been tampered with" in wizard.html
