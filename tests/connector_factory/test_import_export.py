@@ -171,3 +171,17 @@ def test_incremental_import_asks_only_for_changes_since_the_last_one(db, crm, ad
     assert [r["query"]["updated_since"] for r in asked] == [["2026-01-01T00:00:59Z"]]
     assert second.result == {"imported": 1, "pages": 1, "cursor": "2026-02-01T00:00:00Z"}
     assert contacts()["5"]["raw_data"]["email"] == "new@example.com"
+
+
+def test_the_import_flow_imports_every_record_in_lots(connector, crm):
+    from apps.workflows.models import Flow
+    from apps.workflows.services import flow_enqueue
+
+    flow = Flow.objects.get(namespace__name="crm_demo", name="import_contacts")
+    task = flow_enqueue(flow=flow, reason="on demand")
+    tasks = run_pending()
+    assert {t.pk for t in tasks} == {task.pk}
+    task.refresh_from_db()
+    assert task.status == Task.Status.COMPLETED
+    assert task.result == {"result": {"imported": 1000, "pages": 10}}
+    assert len(contacts()) == 1000 and not crm.of("POST")

@@ -63,11 +63,13 @@ class ConnectorViewSet(viewsets.ViewSet):
     def _get(self, name: str) -> Connector:
         return get_object_or_404(connectors_for(self.request.user), namespace__name=name)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="connector_factory_connector_list", responses=OpenApiTypes.OBJECT)
     def list(self, request):
         return Response([connector_data(c) for c in connectors_for(request.user)])
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="connector_factory_connector_retrieve", responses=OpenApiTypes.OBJECT
+    )
     def retrieve(self, request, name=None):
         return Response(connector_data(self._get(name)))
 
@@ -101,6 +103,7 @@ class ConnectorViewSet(viewsets.ViewSet):
             )
         return self._generate(request, status_code=status.HTTP_200_OK)
 
+    @extend_schema(responses={204: None})
     def destroy(self, request, name=None):
         connector = self._get(name)
         drop = str(request.query_params.get("drop_records", "")).lower() in {"1", "true", "yes"}
