@@ -18,7 +18,8 @@ Contacts ``{"id": int, "first_name", "last_name", "email", "updated_at"}``, ids 
 ``("basic", user, password)``, ``("bearer", token)``, ``("api_key", name, value,
 "header"|"query")`` or ``("oauth2", client_id, client_secret)`` (a token it issued).
 ``errors`` queues error answers ``(status, body)`` for the next POST/PUT;
-``page_delay`` slows every page (to kill a worker in the middle of an import).
+``page_delay`` slows every page (to kill a worker in the middle of an import),
+``write_delay`` every create and update (so that two exports overlap).
 ``requests`` records every request: method, path, query, headers, JSON body.
 """
 
@@ -55,6 +56,7 @@ class CrmAPI:
         self.auth: tuple | None = None
         self.errors: deque = deque()
         self.page_delay = 0.0
+        self.write_delay = 0.0
         self.requests: list[dict] = []
         self.issued: list[str] = []
         self.lock = threading.Lock()
@@ -149,6 +151,8 @@ class CrmAPI:
             path = path[1:]
         if path[0] != "contacts":
             return self.reply(handler, 404, {"message": "no such resource"})
+        if method in {"POST", "PUT"} and self.write_delay:
+            time.sleep(self.write_delay)
         if method in {"POST", "PUT"} and self.errors:
             status, payload = self.errors.popleft()
             return self.reply(handler, status, payload)

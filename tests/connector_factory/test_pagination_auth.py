@@ -55,7 +55,8 @@ AUTHS = {
 
 
 @pytest.mark.parametrize("kind", [*AUTHS, "oauth2"])
-def test_every_authorization_kind_imports_and_keeps_its_secret(db, crm, admin_user, kind):
+def test_every_authorization_kind_imports_and_keeps_its_secret(db, crm, admin_user, kind, caplog):
+    caplog.set_level("DEBUG")
     if kind == "oauth2":
         crm.auth = ("oauth2", "app-1", "client-SECRET-f")
         auth = {"type": "oauth2", "token_endpoint": f"{crm.url}/oauth/token",
@@ -83,3 +84,6 @@ def test_every_authorization_kind_imports_and_keeps_its_secret(db, crm, admin_us
     task = algorithm_run(algorithm=algorithm, arguments={}, sync=True)
     assert task.status in {Task.Status.FAILED, Task.Status.RETRYING}
     assert "HTTP 401" in task.executions.last().error
+    for value in secret.values():  # not in the failure, its notification or any log line
+        assert value not in task.executions.last().error + caplog.text
+        assert value not in str(list(task.notifications.values_list("message", "attachment")))

@@ -65,3 +65,33 @@ def test_a_killed_worker_resumes_the_import_with_every_record_once(crm, admin_us
     assert sum(pages.values()) <= 21, pages
     broken = Execution.objects.filter(task=task, status=Task.Status.BROKEN)
     assert broken.count() == 1  # the attempt the kill cut short
+
+
+def test_two_exports_of_one_record_at_once_make_one_create(crm, admin_user, api):
+    """Two changes close together: two tasks, run at once by a worker's two threads;
+    the export lock makes the second wait, and find the record already created."""
+    crm.write_delay = 0.5
+    connector_generate(spec=contact_spec(crm.url), actor=admin_user)
+    with tasks_routed_to(QUEUE):
+        worker = start_worker(queue=QUEUE, concurrency=2, env=ENV)
+        try:
+            record = {"remote_id": "PENDING-PUBLISH-FROM-race", "raw_data": {"first_name": "Di"}}
+            assert api.post("/api/v2/crm_demo/Contact/", record, format="json").status_code == 201
+            record["raw_data"] = {"first_name": "Dee"}
+            url = "/api/v2/crm_demo/Contact/PENDING-PUBLISH-FROM-race/"
+            assert api.put(url, record, format="json").status_code == 200
+            exports = Task.objects.filter(flow__name="export_contact")
+            assert exports.count() == 2
+            wait_for(
+                lambda: not exports.filter(status__in=Task.UNFINISHED).exists(),
+                timeout=60, what="both exports", process=worker,
+            )  # fmt: skip
+        finally:
+            stop_worker(worker)
+    assert [t.status for t in exports] == [Task.Status.COMPLETED] * 2
+    first, second = sorted(Execution.objects.filter(task__in=exports), key=lambda e: e.started_at)
+    assert second.started_at < first.finished_at  # they ran at once
+    assert len(crm.of("POST")) == 1 and not crm.of("PUT")
+    assert crm.of("POST")[0]["body"] == {"first_name": "Dee"}
+    keys = list(Record.objects.filter(data_type__name="Contact").values_list("key", flat=True))
+    assert keys == ["1001"]
