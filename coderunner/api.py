@@ -125,6 +125,19 @@ class Records:
     def save(self, records: Any) -> dict:
         return self._call("save", records=records)
 
+    def save_imported(
+        self, records: Any, primary_key: str = "id", replaces: Any = None, cursor_field=None
+    ) -> dict:
+        """Store records as a remote API sent them: ``{remote_id, raw_data, hmac,
+        imported_at, last_source}``, upserted by remote_id. ``records``: a list, or a page
+        fetch_page(hold=True) holds. ``replaces`` names a local record (its key) that the
+        stored one takes the place of; with ``cursor_field``, the answer's ``cursor`` is
+        the greatest value of that field."""
+        return self._call(
+            "save_imported", records=records, primary_key=primary_key, replaces=replaces,
+            cursor_field=cursor_field,
+        )  # fmt: skip
+
     def delete(self, key: Any) -> bool:
         return self._call("delete", key=key if isinstance(key, str | int) else str(key))
 
@@ -146,6 +159,16 @@ class Task:
         if not self._has_task:
             raise RuntimeError("run_again needs a task: run the algorithm as a task.")
         self.again = True
+
+    def checkpoint(self) -> None:
+        """Store ``state`` now: a run that stops after this resumes from here."""
+        if not self._has_task:
+            raise RuntimeError("checkpoint needs a task: run the algorithm as a task.")
+        self._channel.call("task.checkpoint", {"state": self.state})
+
+    def last_result(self) -> Any:
+        """What the last completed run of this algorithm returned (None if none)."""
+        return self._channel.call("task.last_result", {})
 
 
 class API:
@@ -172,12 +195,39 @@ class API:
             },
         )
 
-    def submit(self, webhook: str, body=None, values=None, params=None) -> dict:
-        """Send a body to a webhook; returns {status, headers, body}."""
+    def fetch_page(self, webhook: str, values=None, params=None, page=None, hold=False) -> dict:
+        """One page of a webhook's answer: {records, count, next}; pass ``next`` as ``page``
+        to get the page after it (``next`` is None after the last page). With ``hold`` the
+        records stay in the platform: ``records`` refers to them, for save_imported."""
+        return self._channel.call(
+            "fetch_page",
+            {"webhook": _reference(webhook, "A webhook"), "values": values, "params": params,
+             "page": page, "hold": bool(hold)},
+        )  # fmt: skip
+
+    def search(self, expression: str, data: Any) -> Any:
+        """A JMESPath expression over ``data`` (evaluated by the platform)."""
+        return self._channel.call("search", {"expression": expression, "data": data})
+
+    def lock(self, name: str, seconds: float = 120, wait: float = 30) -> bool:
+        """Take the namespace's lock ``name`` (waiting up to ``wait`` s); True when taken.
+        Work on one thing by one job at a time; the lock ends with the job at the latest."""
+        return self._channel.call("lock", {"name": name, "seconds": seconds, "wait": wait})
+
+    def unlock(self, name: str) -> bool:
+        return self._channel.call("unlock", {"name": name})
+
+    def hmac(self, data: Any) -> str:
+        """The digest the platform compares to tell changed records (sha256 of sorted JSON)."""
+        return self._channel.call("hmac", {"data": data})
+
+    def submit(self, webhook: str, body=None, values=None, params=None, check=True) -> dict:
+        """Send a body to a webhook; returns {status, headers, body}. An HTTP error raises,
+        unless ``check`` is false: then it is returned too, with ``error``."""
         return self._channel.call(
             "submit",
             {"webhook": _reference(webhook, "A webhook"), "body": body, "values": values,
-             "params": params},
+             "params": params, "check": bool(check)},
         )  # fmt: skip
 
     def notify(self, message: Any, level: str = "info", attachment: Any = None) -> None:

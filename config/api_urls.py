@@ -8,6 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.collections.api.urls import setup_urlpatterns as collections_setup
+from apps.connector_factory.api.urls import setup_urlpatterns as connector_factory_setup
 from apps.data.api.root import APIRootView
 from apps.data.api.urls import record_urlpatterns
 from apps.data.api.urls import setup_urlpatterns as data_setup
@@ -18,6 +19,7 @@ from apps.workflows.api.urls import setup_urlpatterns as workflows_setup
 
 setup_urlpatterns = [
     *data_setup, *security_setup, *gateway_setup, *workflows_setup, *collections_setup,
+    *connector_factory_setup,
 ]  # fmt: skip
 
 urlpatterns = [

@@ -30,3 +30,13 @@ def _prestart_in_worker(sender=None, **kwargs) -> None:
     pool = getattr(getattr(sender, "pool", None), "__class__", type(None)).__module__
     if "prefork" not in pool:
         _prestart_runners()
+
+
+@signals.worker_ready.connect(weak=False)
+def _recover_tasks(sender=None, **kwargs) -> None:
+    """Tasks an earlier worker of this name left running (it was killed) run again."""
+    from apps.workflows.services import tasks_recover
+
+    hostname = getattr(sender, "hostname", None)
+    if hostname:
+        tasks_recover(worker=hostname)

@@ -26,6 +26,7 @@ urlpatterns = [
     # "View site" and a bare visit land in the console.
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("favicon.ico", favicon, name="favicon"),
+    path("admin/connector-factory/", include("apps.connector_factory.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("security/", include("apps.security.urls")),

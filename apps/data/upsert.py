@@ -82,6 +82,24 @@ def stored_digests(data_type_id: int, keys: list[str]) -> dict[str, str]:
     return dict(_select(data_type_id, keys, '"digest"'))
 
 
+def stored_fields(data_type_id: int, keys: list[str], fields: list[str]) -> dict[str, tuple]:
+    """Top-level text fields of the stored records of those keys (only those that have
+    them all), without reading whole records: e.g. a digest kept in the record."""
+    for name in fields:
+        if not name.isidentifier():
+            raise ValueError(f"{name!r} is not a field name")
+    if _connection().vendor == "postgresql":
+        column = "concat_ws(' ', " + ", ".join(f"\"data\"->>'{f}'" for f in fields) + ")"
+    else:
+        column = " || ' ' || ".join(f"json_extract(\"data\", '$.{f}')" for f in fields)
+    found = {}
+    for key, text in _select(data_type_id, keys, column):
+        parts = (text or "").split(" ")
+        if len(parts) == len(fields):
+            found[key] = tuple(parts)
+    return found
+
+
 def existing(data_type_id: int, keys: list[str]) -> dict[str, Any]:
     """The stored data of those keys that exist, by key."""
     column = '"data"::text' if _connection().vendor == "postgresql" else '"data"'

@@ -50,7 +50,8 @@ from .retries import is_retryable, retry_delay
 from .templating import placeholders, render, render_values
 
 __all__ = [
-    "FetchStats", "GatewayError", "Page", "answer_text", "webhook_fetch", "webhook_submit",
+    "Call", "Fetch", "FetchStats", "GatewayError", "Page", "answer_text", "webhook_fetch",
+    "webhook_submit",
 ]  # fmt: skip
 
 ERROR_EXCERPT_CHARS = 300
@@ -269,7 +270,7 @@ class Call:
                     url=where,
                 )
             if response.status_code >= 400:
-                raise GatewayError(
+                failure = GatewayError(
                     f"{self.method} {where} answered HTTP {response.status_code} after "
                     f"{attempt} attempt(s): {self._excerpt(response)}",
                     code="http_error",
@@ -277,6 +278,9 @@ class Call:
                     url=where,
                     status=response.status_code,
                 )
+                # For callers that read the remote error themselves (its secrets hidden).
+                failure.body = self.log.clean_text(excerpt(response.content, 5000))
+                raise failure
             # For answer_text(): the body as the request log would keep it.
             response.redacted_text = partial(self.log.clean_text, response.content)  # type: ignore[attr-defined]
             return response
@@ -391,11 +395,24 @@ def _secret_params(authorization: Authorization | None) -> set[str]:
 class Fetch:
     """The pages of a webhook's answer, requested as they are iterated."""
 
-    def __init__(self, call: Call, *, body: bytes | None, all_pages: bool) -> None:
+    def __init__(
+        self,
+        call: Call,
+        *,
+        body: bytes | None,
+        all_pages: bool,
+        start: PageRequest | None = None,
+        keep_open: bool = False,
+    ) -> None:
         self.call = call
+        self._keep_open = keep_open  # the caller reuses the call (its session) and closes it
         self.stats = FetchStats()
         self._body = body
         self._all_pages = all_pages
+        self._start = start
+        # After a page: the request of the page after it (None: it was the last one), so
+        # that a caller reading page by page can resume from there later.
+        self.next_request: PageRequest | None = None
         self._pages = self._walk()
 
     def __iter__(self) -> Iterator[Page]:
@@ -414,7 +431,7 @@ class Fetch:
         paginator = paginator_for(webhook.pagination)
         started = time.perf_counter()
         seen: set[tuple] = set()
-        request: PageRequest | None = paginator.first()
+        request: PageRequest | None = self._start or paginator.first()
         number = 0
         try:
             while request is not None:
@@ -432,17 +449,22 @@ class Fetch:
                 self.stats.retries = call.retries
                 if call.log.has_failures:  # readable while the fetch goes on
                     call.log.flush()
+                following = paginator.next(
+                    number=number, request=request, body=body, records=records, response=response
+                )
+                self.next_request = following
                 yield Page(number, response.status_code, response.headers, records,
                            call.log_url(response.url))  # fmt: skip
                 if not self._all_pages:
                     break
-                request = paginator.next(
-                    number=number, request=request, body=body, records=records, response=response
-                )
+                request = following
         finally:
             self.stats.retries = call.retries
             self.stats.seconds = time.perf_counter() - started
-            call.close()
+            if self._keep_open:
+                call.log.flush()
+            else:
+                call.close()
 
     def _loop_error(self, request: PageRequest) -> GatewayError:
         what = self.call.log_url(request.url) if request.url else request.params
@@ -465,15 +487,17 @@ def webhook_fetch(
     body: Any = None,
     all_pages: bool = True,
     authorization: Authorization | None = None,
+    start: PageRequest | None = None,
 ) -> Fetch:
     """Call ``webhook`` and iterate the pages of its answer (only the first without
-    ``all_pages``). ``connection`` defaults to the webhook's. Nothing is sent
-    before the first page is asked for."""
+    ``all_pages``), from ``start`` (a page's ``fetch.next_request``) or the first page.
+    ``connection`` defaults to the webhook's. Nothing is sent before the first page
+    is asked for."""
     call = Call(
         webhook=webhook, connection=connection, template_values=template_values,
         parameters=parameters, headers=headers, authorization=authorization,
     )  # fmt: skip
-    return Fetch(call, body=call.body(body), all_pages=all_pages)
+    return Fetch(call, body=call.body(body), all_pages=all_pages, start=start)
 
 
 def webhook_submit(

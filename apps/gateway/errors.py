@@ -31,6 +31,7 @@ class GatewayError(Exception):
         self.method = method
         self.url = url
         self.status = status
+        self.body = ""  # an HTTP error's answer, secrets hidden (an excerpt)
 
     def __str__(self) -> str:
         return self.message

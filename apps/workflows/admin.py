@@ -162,7 +162,8 @@ class FlowAdmin(NamespacedAdmin, admin.ModelAdmin):
     actions = ["run_now"]
     change_form_template = "admin/workflows/flow/change_form.html"
     fieldsets = [
-        ("What", {"fields": ["namespace", "name", "description", "translator", "data_type",
+        ("What", {"fields": ["namespace", "name", "description", "translator", "algorithm",
+                             "data_type",
                              "scope", "scope_filter", "lot_size"]}),
         ("When", {"fields": ["event", "active"]}),
         ("Where to send", {"fields": ["webhook", "connection_role", "authorization",

@@ -153,6 +153,39 @@ def task_retry(*, task: Task) -> Task:
     return task
 
 
+def tasks_recover(*, worker: str) -> list[int]:
+    """Tasks left running by a dead worker, given back to the queue; their ids.
+
+    Called when worker ``worker`` starts: a node name is unique among live
+    workers, so a task still marked running by an execution of that name lost
+    its worker (killed, machine lost). So did any running task whose lock
+    expired. Each is made pending again with its saved state, and resumes there.
+    """
+    from .models import Execution
+
+    now = timezone.now()
+    orphans = Execution.objects.filter(status=Task.Status.RUNNING, worker=worker[:100])
+    stale = Task.objects.filter(status=Task.Status.RUNNING).filter(
+        Q(pk__in=orphans.values("task_id")) | Q(locked_until__lt=now)
+    )
+    recovered = []
+    for task in stale:
+        released = Task.objects.filter(pk=task.pk, status=Task.Status.RUNNING).update(
+            status=Task.Status.PENDING, lock_owner="", locked_until=None
+        )
+        if not released:
+            continue
+        Execution.objects.filter(task=task, status=Task.Status.RUNNING).update(
+            status=Task.Status.BROKEN,
+            finished_at=now,
+            error="The worker running this attempt stopped before it ended.",
+        )
+        logger.warning("Task #%s was left running by a dead worker; enqueued again", task.pk)
+        _enqueue(task)
+        recovered.append(task.pk)
+    return recovered
+
+
 def task_cancel(*, task: Task) -> Task:
     """Stop a task: a pending one never starts, a running one stops at its next step."""
     Task.objects.filter(pk=task.pk, status__in=Task.UNFINISHED).update(

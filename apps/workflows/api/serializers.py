@@ -127,7 +127,8 @@ class SchedulerSerializer(ElementSerializer):
 
 class FlowSerializer(ElementSerializer):
     event = ref(Event, help_text='An observer or scheduler, as {"namespace": …, "name": …}.')
-    translator = ReferenceField(Translator)
+    translator = ref(Translator)
+    algorithm = ref(Algorithm)
     data_type = ref(DataType)
     webhook = ref(Webhook)
     connection_role = ref(ConnectionRole)
@@ -145,6 +146,7 @@ class FlowSerializer(ElementSerializer):
             "description",
             "event",
             "translator",
+            "algorithm",
             "data_type",
             "scope",
             "scope_filter",

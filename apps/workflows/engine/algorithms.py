@@ -73,6 +73,8 @@ def _execute(algorithm, runs: list[dict], *, context, collect: bool = False) -> 
         raise error from None
     except RunnerError as error:
         raise AlgorithmFailed(f"Algorithm {algorithm}: {error.message}", error.code) from None
+    finally:
+        calls.finish()
     if context is not None and isinstance(answer.get("task"), dict):
         state = answer["task"].get("state")
         if isinstance(state, dict) and state is not context.state:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from .references import UnknownReference, resolve, split
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 LEVELS = {"info", "notice", "warning", "error"}
+HELD = "held-page:"  # the references of pages kept here (fetch_page with hold)
 MAX_ATTACHMENT_BYTES = 100_000  # a notification's attachment, as JSON
 
 
@@ -47,6 +49,11 @@ class AlgorithmCalls:
         self.limit = settings.RUNNER_MAX_RECORDS_PER_CALL
         self._resolved: dict[tuple[str, str], Any] = {}
         self.deadline = time.monotonic() + settings.RUNNER_TIME_LIMIT_MAX
+        self.owner = uuid.uuid4().hex  # of the locks this job takes
+        self.locks: set[str] = set()
+        self.held: dict[str, list] = {}  # pages fetch_page(hold=True) keeps for save_imported
+        self.held_pages = 0
+        self.calls: dict[tuple, Any] = {}  # gateway calls fetch_page reuses, page after page
 
     def __call__(self, op: str, args: dict) -> Any:
         if time.monotonic() > self.deadline:
@@ -166,6 +173,42 @@ class AlgorithmCalls:
         )
         return result.as_dict()
 
+    def records_save_imported(
+        self, *, data_type, records, primary_key="id", replaces=None, cursor_field=None
+    ):
+        """Remote records stored as a connector keeps them (library.save_imported);
+        ``records`` may be a page that fetch_page holds (its reference)."""
+        from .library import save_imported
+
+        if isinstance(records, str) and records.startswith(HELD):
+            if records not in self.held:
+                raise CallFailed(
+                    f"save_imported(): {records!r} is no page held by this run (each is "
+                    "saved once).",
+                    code="invalid_argument",
+                )
+            items = self.held.pop(records)
+        else:
+            items = records if isinstance(records, list) else [records]
+        if len(items) > self.limit:
+            raise CallFailed(
+                f"save_imported(): {len(items)} records is more than the {self.limit} one call "
+                "may write.",
+                code="invalid_argument",
+            )
+        if not isinstance(primary_key, str) or not primary_key:
+            raise CallFailed(
+                "save_imported(): primary_key is a field name.", code="invalid_argument"
+            )
+        return save_imported(
+            self._resolve(DataType, data_type),
+            items,
+            primary_key=primary_key,
+            source=f"algorithm:{self.algorithm}",
+            replaces=str(replaces) if replaces not in (None, "") else None,
+            cursor_field=cursor_field if isinstance(cursor_field, str) and cursor_field else None,
+        )
+
     def records_delete(self, *, data_type, key):
         deleted, _ = self._records(data_type).filter(key=str(key)).delete()
         return bool(deleted)
@@ -193,16 +236,130 @@ class AlgorithmCalls:
                 )
         return records
 
-    def submit(self, *, webhook, body=None, values=None, params=None):
-        from apps.gateway.client import webhook_submit
+    def fetch_page(self, *, webhook, values=None, params=None, page=None, hold=False):
+        """One page of a webhook's answer and the request of the next one (None after the
+        last): ``{"records", "count", "next"}``. ``page`` is a ``next`` of an earlier call,
+        so that an import can stop after any page and resume there. With ``hold``, the
+        records stay here and ``records`` is a reference to them that save_imported takes:
+        a page need not cross to the runner and back to be stored."""
+        from apps.gateway.client import Call, Fetch
+        from apps.gateway.models import Webhook
+        from apps.gateway.pagination import PageRequest
+
+        start = None
+        if page is not None:
+            if not isinstance(page, dict) or not isinstance(page.get("params", {}), dict):
+                raise CallFailed(
+                    "fetch_page(): page is the 'next' of an earlier answer.",
+                    code="invalid_argument",
+                )
+            start = PageRequest(params=page.get("params") or {}, url=page.get("url") or None)
+        # One call per webhook and arguments for the whole job: its session (kept-alive
+        # connections), authorization and rendered URL serve every page.
+        key = (webhook, json.dumps(values, sort_keys=True), json.dumps(params, sort_keys=True))
+        call = self.calls.get(key)
+        if call is None:
+            call = Call(
+                webhook=self._resolve(Webhook, webhook), connection=None,
+                template_values=values, parameters=params, headers=None,
+            )  # fmt: skip
+            self.calls[key] = call
+        fetch = Fetch(call, body=call.body(None), all_pages=False, start=start, keep_open=True)
+        try:
+            found = next(iter(fetch), None)
+        finally:
+            fetch.close()
+        if found is None:
+            return {"records": [], "next": None}
+        if len(found.records) > self.limit:
+            raise CallFailed(
+                f"fetch_page(): the page holds {len(found.records)} records, more than the "
+                f"{self.limit} one call may read; ask for smaller pages.",
+                code="too_many_records",
+            )
+        following = fetch.next_request
+        records: Any = found.records
+        if hold:
+            self.held.clear()  # one page at a time: an unsaved one is dropped
+            self.held_pages += 1
+            records = f"{HELD}{self.held_pages}"
+            self.held[records] = found.records
+        return {
+            "records": records,
+            "count": len(found.records),
+            "next": {"params": following.params, "url": following.url} if following else None,
+        }
+
+    def search(self, *, expression, data=None):
+        """A JMESPath expression over a value (bounded in size, as everywhere)."""
+        from coderunner.translation.functions import compile_jmespath
+
+        if not isinstance(expression, str):
+            raise CallFailed("search(): the expression is a string.", code="invalid_argument")
+        return compile_jmespath(expression).search(data)
+
+    def lock(self, *, name, seconds=120, wait=30):
+        """Take the namespace's lock ``name`` for ``seconds`` (waiting up to ``wait`` s for
+        its holder); True when taken. Locks still held end with the job."""
+        from .library import lock_acquire
+
+        if not isinstance(name, str) or not name or len(name) > 300:
+            raise CallFailed("lock(): the name is a string of 1 to 300 characters.")
+        for value in (seconds, wait):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise CallFailed("lock(): seconds and wait are numbers.", code="invalid_argument")
+        taken = lock_acquire(
+            namespace_id=self.namespace.pk, name=name, owner=self.owner,
+            seconds=min(float(seconds), 3600.0), wait=min(float(wait), 120.0),
+        )  # fmt: skip
+        if taken:
+            self.locks.add(name)
+        return taken
+
+    def unlock(self, *, name):
+        from .library import lock_release
+
+        self.locks.discard(name)
+        return lock_release(namespace_id=self.namespace.pk, name=str(name), owner=self.owner)
+
+    def finish(self) -> None:
+        """At the end of the job: release the locks it still holds, close its calls."""
+        from .library import lock_release
+
+        for name in list(self.locks):
+            lock_release(namespace_id=self.namespace.pk, name=name, owner=self.owner)
+        self.locks.clear()
+        for call in self.calls.values():
+            call.close()
+        self.calls.clear()
+        self.held.clear()
+
+    def hmac(self, *, data=None):
+        from .library import record_hmac
+
+        return record_hmac(data)
+
+    def submit(self, *, webhook, body=None, values=None, params=None, check=True):
+        """Send a body; ``{status, headers, body}``. An HTTP error answer raises, unless
+        ``check`` is false: then it is returned, with ``error`` saying what failed."""
+        from apps.gateway.client import GatewayError, webhook_submit
         from apps.gateway.models import Webhook
 
-        response = webhook_submit(
-            webhook=self._resolve(Webhook, webhook),
-            body=body,
-            template_values=values,
-            parameters=params,
-        )
+        try:
+            response = webhook_submit(
+                webhook=self._resolve(Webhook, webhook),
+                body=body,
+                template_values=values,
+                parameters=params,
+            )
+        except GatewayError as error:
+            if check or error.status is None:
+                raise
+            try:
+                answer = json.loads(error.body)
+            except ValueError:
+                answer = error.body
+            return {"status": error.status, "headers": {}, "body": answer, "error": str(error)}
         try:
             parsed = response.json()
         except ValueError:
@@ -255,6 +412,34 @@ class AlgorithmCalls:
                 raise CallFailed("progress() takes a number from 0 to 100.")
             self.context.progress(percent)
 
+    def task_checkpoint(self, *, state):
+        """Store the task's state now (a lot done), so that a run stopped after this
+        resumes from here."""
+        if self.context is None:
+            raise CallFailed("checkpoint() needs a task: run the algorithm as a task.")
+        if not isinstance(state, dict):
+            raise CallFailed("checkpoint(): the state is an object.", code="invalid_argument")
+        self.context.state.clear()
+        self.context.state.update(state)
+        self.context.save_state()
+
+    def task_last_result(self):
+        """The result of the last completed task of this algorithm (run alone or by a flow)."""
+        from django.db.models import Q
+
+        from ..models import Task
+
+        last = (
+            Task.objects.filter(status=Task.Status.COMPLETED)
+            .filter(Q(algorithm=self.algorithm) | Q(flow__algorithm=self.algorithm))
+            .order_by("-finished_at", "-pk")
+            .values_list("result", flat=True)
+            .first()
+        )
+        if isinstance(last, dict) and set(last) == {"result"}:  # a flow's task wraps it
+            return last["result"]
+        return last
+
     HANDLERS: dict[str, Callable[..., Any]] = {
         "records.get": records_get,
         "records.all": records_all,
@@ -262,9 +447,17 @@ class AlgorithmCalls:
         "records.count": records_count,
         "records.save": records_save,
         "records.delete": records_delete,
+        "records.save_imported": records_save_imported,
         "fetch": fetch,
+        "fetch_page": fetch_page,
+        "hmac": hmac,
+        "search": search,
+        "lock": lock,
+        "unlock": unlock,
         "submit": submit,
         "notify": notify,
         "run": run,
         "task.progress": task_progress,
+        "task.checkpoint": task_checkpoint,
+        "task.last_result": task_last_result,
     }

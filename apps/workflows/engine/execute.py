@@ -32,7 +32,8 @@ def flow_uses_check(flow: Flow) -> None:
     """Before a flow runs: every element of another namespace that it uses, directly
     or through its translators, event and connection role, is one the namespace rule
     allows (the gateway checks connections and authorizations when it calls)."""
-    parts = [flow, flow.translator, flow.response_translator, flow.connection_role, flow.event]
+    parts = [flow, flow.translator, flow.algorithm, flow.response_translator, flow.connection_role,
+             flow.event]  # fmt: skip
     for element in parts:
         use_check(element)
 

@@ -41,6 +41,8 @@ class FlowError(Exception):
 
 
 def run_flow(flow: Flow, context, *, keys: list[str] | None) -> dict[str, Any]:
+    if flow.translator is None:
+        return _run_algorithm(flow, context, keys)
     kind = flow.translator.type
     runners: dict[str, Callable[[Flow, Any, list[str] | None], dict[str, Any]]] = {
         Translator.Type.IMPORT: _import,
@@ -53,10 +55,37 @@ def run_flow(flow: Flow, context, *, keys: list[str] | None) -> dict[str, Any]:
 
 # What clean() requires can still be missing at run time: a translator changed after its
 # flows were saved, or rows written around the services. Say so rather than crash on None.
+def _run_algorithm(flow: Flow, context, keys) -> dict[str, Any]:
+    """An algorithm flow: the algorithm once per record in scope (one runner job per
+    chunk), or once without arguments when the flow reads no records."""
+    from .algorithms import run_algorithm, run_algorithm_many
+
+    algorithm = flow.algorithm
+    if algorithm is None:
+        raise FlowError(
+            f"Flow {flow} has neither translator nor algorithm.", code="incomplete_flow"
+        )
+    if flow.source_data_type is None:
+        return {"result": run_algorithm(algorithm, {}, context=context)}
+    done = 0
+    for chunk in _source_records(flow, context, keys):
+        if chunk:
+            run_algorithm_many(algorithm, [{"record": r.data} for r in chunk], context=context)
+            done += len(chunk)
+            context.save_state()
+    return {"records": done}
+
+
+def _translator(flow: Flow) -> Translator:
+    assert flow.translator is not None  # run_flow sends algorithm flows elsewhere
+    return flow.translator
+
+
 def _webhook(flow: Flow) -> Webhook:
     if flow.webhook is None:
+        kind = flow.translator.type if flow.translator else "algorithm"
         raise FlowError(
-            f"Flow {flow} has no webhook: an {flow.translator.type} flow calls one.",
+            f"Flow {flow} has no webhook: an {kind} flow calls one.",
             code="incomplete_flow",
         )
     return flow.webhook
@@ -121,7 +150,7 @@ def _import(flow: Flow, context, keys) -> dict[str, Any]:
     from apps.gateway.client import webhook_fetch
     from apps.gateway.prefetch import prefetching
 
-    translator = flow.translator
+    translator = _translator(flow)
     fetch = webhook_fetch(
         webhook=_webhook(flow),
         connection=_connection(flow),
@@ -147,7 +176,7 @@ def _translate_all(translator: Translator, records: list, context) -> list:
 
 
 def _convert(flow: Flow, context, keys) -> dict[str, Any]:
-    translator = flow.translator
+    translator = _translator(flow)
     total: dict[str, int] = {}
     for chunk in _source_records(flow, context, keys):
         converted = _translate_all(translator, [r.data for r in chunk], context)
@@ -159,7 +188,7 @@ def _convert(flow: Flow, context, keys) -> dict[str, Any]:
 def _update(flow: Flow, context, keys) -> dict[str, Any]:
     total: dict[str, int] = {}
     for chunk in _source_records(flow, context, keys):
-        changed = _translate_all(flow.translator, [r.data for r in chunk], context)
+        changed = _translate_all(_translator(flow), [r.data for r in chunk], context)
         if changed:
             # Records were read, so the flow has a source data type.
             _store(cast(DataType, flow.source_data_type), changed, flow, context, total)
@@ -175,7 +204,7 @@ def _connection(flow: Flow):
 def _export(flow: Flow, context, keys) -> dict[str, Any]:
     from apps.gateway.client import GatewayError, answer_text, webhook_submit
 
-    translator = flow.translator
+    translator = _translator(flow)
     sent = 0
     responses: dict[str, int] = {}
     connection = _connection(flow)

@@ -3,7 +3,7 @@
 from .algorithms import Algorithm
 from .events import Event, Observer, Scheduler
 from .flows import Flow
-from .tasks import Execution, Notification, Task
+from .tasks import Execution, Lock, Notification, Task
 from .translators import Translator
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Event",
     "Execution",
     "Flow",
+    "Lock",
     "Notification",
     "Observer",
     "Scheduler",

@@ -45,8 +45,8 @@ class Event(NamespacedElement):
 
     An observer fires for a record created and/or updated when all its
     ``conditions`` hold against the record and its previous state (Cenit's
-    operators), or when its trigger-evaluator algorithm returns true for
-    ``record`` and ``previous``. A scheduler fires at intervals (``every 5m``)
+    operators) and, when it has one, its trigger-evaluator algorithm returns true
+    for ``record`` and ``previous``. A scheduler fires at intervals (``every 5m``)
     or at cron-like appointed times (``cron 0 6 * * 1-5``), through a
     django-celery-beat periodic task kept in sync with it.
     """

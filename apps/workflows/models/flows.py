@@ -16,12 +16,15 @@ MAX_ATTEMPTS = 20
 
 
 class Flow(NamespacedElement):
-    """Cenit's flow: when its event fires (or on demand), run its translator.
+    """Cenit's flow: when its event fires (or on demand), run its translator, or its algorithm.
 
     *import*: fetch every page of the webhook and store the parsed records;
     *conversion*: map the source records to the target data type;
     *export*: render the records and submit them to the webhook, then store the
     response through the response translator; *update*: change records in place.
+    A flow may run an *algorithm* instead of a translator: once per record in
+    scope (``record``) when it has a source data type, else once with no
+    argument; the run is the flow's task (``api.task.state``, ``run_again``).
     """
 
     class Scope(models.TextChoices):
@@ -39,7 +42,19 @@ class Flow(NamespacedElement):
         help_text="Empty: the flow runs only on demand.",
     )
     translator = models.ForeignKey(
-        Translator, on_delete=models.PROTECT, related_name="flows", verbose_name="translator"
+        Translator,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="flows",
+        verbose_name="translator",
+        help_text="What the flow does with records; or give an algorithm instead.",
+    )
+    algorithm = optional_element(
+        Algorithm,
+        "algorithm",
+        "Instead of a translator: run this algorithm, given `record` for each record in "
+        "scope when the flow has a source data type, else with no argument.",
     )
     data_type = optional_element(
         DataType,
@@ -121,10 +136,16 @@ class Flow(NamespacedElement):
 
     @property
     def source_data_type(self) -> DataType | None:
-        return self.data_type or self.translator.source_data_type
+        if self.data_type_id or self.translator is None:
+            return self.data_type
+        return self.translator.source_data_type
 
     def clean(self) -> None:
-        if not self.translator_id:
+        if bool(self.translator_id) == bool(self.algorithm_id):
+            raise ValidationError(
+                {"translator": "A flow runs a translator or an algorithm: give one of them."}
+            )
+        if self.translator is None:
             return
         kind = self.translator.type
         if kind in {Translator.Type.IMPORT, Translator.Type.EXPORT} and not self.webhook_id:

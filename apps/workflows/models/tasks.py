@@ -160,3 +160,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:80]}"
+
+
+class Lock(models.Model):
+    """A named lock of a namespace that algorithms take (``api.lock``), across workers.
+
+    It serializes work on one thing — e.g. the export of one record, so that two
+    changes arriving close together never create it twice remotely. A lock whose
+    holder died expires.
+    """
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField("name", max_length=300)
+    owner = models.CharField("owner", max_length=64)
+    expires_at = models.DateTimeField("expires at")
+
+    class Meta:
+        verbose_name = "lock"
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "name"], name="workflows_lock_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
