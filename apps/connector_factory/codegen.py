@@ -22,6 +22,8 @@ from .spec import DEFAULT_ID_PATHS, data_type_name
 FROM_API = "MAPPING_FROM_API_RESPONSE"
 PENDING = "PENDING-PUBLISH-FROM"
 PAGES_PER_RUN = 50  # pages one run of do_import_rns reads before it runs again
+# do_import_rns takes these at the top level of its input too, or inside `options`.
+IMPORT_OPTIONS = [("since", "any"), ("params", "object"), ("pages_per_run", "integer")]
 
 Code = tuple[list[dict[str, Any]], str, str]
 
@@ -99,17 +101,21 @@ if since:
     cursor_arg = f", cursor_field={incremental['cursor_field']!r}" if incremental else ""
     return {
         f"do_import_{rn}": (
-            [_p("options", "object", True)],
-            f"""# Import one {rn}: options {{"remote_id": "..."}}.
+            [_p("remote_id", "any"), _p("options")],
+            f"""# Import one {rn}: {{"remote_id": "..."}} (or options {{"remote_id": "..."}}).
+options = dict(options or {{}})
+if remote_id not in (None, ""):
+    options["remote_id"] = remote_id
 record = api.run("do_get_{rn}", options=options)
 return api.run("parse_from_api_response_{rn}", data=record)
 """,
             f"Imports one {rn} by its remote id.",
         ),
         f"do_get_{rn}": (
-            [_p("options", "object", True)],
+            [_p("remote_id", "any"), _p("options")],
             f"""# Ask the API for one {rn} (webhook get_{rn}) and return it as sent.
-remote_id = options.get("remote_id")
+if remote_id in (None, ""):
+    remote_id = (options or {{}}).get("remote_id")
 if remote_id in (None, ""):
     raise ValueError('do_get_{rn} needs options like {{"remote_id": "..."}}')
 answer = api.fetch_page("get_{rn}", values={{"remote_id": str(remote_id)}})
@@ -119,11 +125,15 @@ body = answer["records"][0] if answer["records"] else None
             f"Fetches one {rn} from the API.",
         ),
         f"do_import_{rns}": (
-            [_p("options")],
+            [_p("options"), *[_p(name, kind) for name, kind in IMPORT_OPTIONS]],
             f"""# Import every {rn}, page by page. api.task.state remembers the next page: a run
 # reads up to `pages_per_run` pages, then runs again; a run stopped by a crash
 # resumes at the page where it stopped (records are upserted by remote_id).
-options = options or {{}}
+# Options: {{"since": ..., "params": {{...}}, "pages_per_run": n}}, or each on its own.
+options = dict(options or {{}})
+for name, value in (("since", since), ("params", params), ("pages_per_run", pages_per_run)):
+    if value is not None:
+        options[name] = value
 state = api.task.state
 if "pages" not in state:
     state["pages"] = 0

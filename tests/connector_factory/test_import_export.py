@@ -6,7 +6,10 @@ The CRM is a real HTTP server (crm_api.py); tasks run as a worker runs them
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.core.management import call_command
 
 from apps.connector_factory.generator import connector_generate
 from apps.data.models import Record
@@ -54,12 +57,21 @@ def test_import_stores_every_record_as_the_api_sent_it(connector, crm):
     assert not crm.of("POST") and not crm.of("PUT")  # imported records are never exported
 
 
-def test_import_one_by_its_remote_id(connector, crm):
-    algorithm = Algorithm.objects.get(namespace__name="crm_demo", name="do_import_contact")
-    task = algorithm_run(algorithm=algorithm, arguments={"options": {"remote_id": "42"}}, sync=True)
-    assert task.status == Task.Status.COMPLETED
-    assert task.result["raw_data"] == crm.contacts[42]
+def test_import_one_by_its_remote_id(connector, crm, capsys):
+    # the command of the issue and the README, as a user types it
+    call_command(
+        "run_algorithm", "crm_demo.do_import_contact", "--input", '{"remote_id": "42"}', "--sync"
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "completed", out
+    assert out["result"]["raw_data"] == crm.contacts[42]
     assert list(contacts()) == ["42"]
+    # the seed's form: the options object
+    algorithm = Algorithm.objects.get(namespace__name="crm_demo", name="do_import_contact")
+    task = algorithm_run(algorithm=algorithm, arguments={"options": {"remote_id": "7"}}, sync=True)
+    assert task.status == Task.Status.COMPLETED
+    assert task.result["raw_data"] == crm.contacts[7]
+    assert sorted(contacts()) == ["42", "7"]
 
 
 def test_created_then_updated_record_is_exported_once_each(connector, crm, api):
@@ -185,3 +197,30 @@ def test_the_import_flow_imports_every_record_in_lots(connector, crm):
     assert task.status == Task.Status.COMPLETED
     assert task.result == {"result": {"imported": 1000, "pages": 10}}
     assert len(contacts()) == 1000 and not crm.of("POST")
+
+
+def test_import_options_go_at_the_top_of_the_input_or_in_options(connector, crm):
+    task = import_all(pages_per_run=3)  # run_again after every 3 pages
+    assert task.result == {"imported": 1000, "pages": 10}
+    assert task.executions.count() == 4  # 3 + 3 + 3 + 1 pages
+    assert len(contacts()) == 1000
+    again = import_all(options={"pages_per_run": 5})
+    assert again.result == {"imported": 1000, "pages": 10} and again.executions.count() == 2
+    assert len(contacts()) == 1000
+
+
+@pytest.mark.parametrize("remote_id", [None, ""])
+def test_a_record_without_remote_id_is_created_remotely(connector, crm, api, remote_id):
+    """The issue: remote_id empty (or absent) is a record to create, like PENDING-PUBLISH-FROM."""
+    record = {"raw_data": {"first_name": "Grace", "email": "grace@example.com"}}
+    if remote_id is not None:
+        record["remote_id"] = remote_id
+    answer = api.post("/api/v2/crm_demo/Contact/", record, format="json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["key"].startswith("PENDING-PUBLISH-FROM-")
+    run_pending()
+    posts = crm.of("POST")
+    assert len(posts) == 1 and posts[0]["body"] == record["raw_data"]
+    new_id = str(max(crm.contacts))
+    assert list(contacts()) == [new_id]  # the pending record took the server's id
+    assert contacts()[new_id]["raw_data"]["first_name"] == "Grace"
