@@ -220,6 +220,8 @@ def _write_resource(writer: Writer, resource: dict, connection: Connection) -> N
     data_type = writer.put(
         "data_type", data_type_name(rn), _data_type,
         schema=data_type_schema(), primary_key="remote_id", title=data_type_name(rn),
+        # a record posted without remote_id is one to create remotely (seed 004)
+        new_key_prefix=f"{codegen.PENDING}-" if "export" in processes else "",
     )  # fmt: skip
     if "import" in processes:
         imports = resource["import"]

@@ -52,7 +52,7 @@ class NamespaceAdmin(  # type: ignore[misc]  # guardian types change_form_templa
 class DataTypeForm(forms.ModelForm):
     class Meta:
         model = DataType
-        fields = ["namespace", "name", "title", "primary_key", "schema"]
+        fields = ["namespace", "name", "title", "primary_key", "new_key_prefix", "schema"]
         widgets = {"schema": JSONEditorWidget()}
         field_classes = {"schema": JSONFormField}
 

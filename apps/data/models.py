@@ -148,6 +148,15 @@ class DataType(models.Model):
         help_text="The record field whose value identifies a record (its key). Records are "
         "upserted by it. Leave empty to give every record a generated key.",
     )
+    new_key_prefix = models.CharField(
+        "new key prefix",
+        max_length=60,
+        blank=True,
+        default="",
+        help_text="When set, a record that comes without its primary key (or with it empty) "
+        "gets one: this prefix and a random part. Connector data types use "
+        "'PENDING-PUBLISH-FROM-': such a record is created remotely, then takes the remote id.",
+    )
     schema_version = models.PositiveIntegerField(
         "schema version",
         default=1,

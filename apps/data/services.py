@@ -80,6 +80,8 @@ def record_key(data_type: DataType, data: Any) -> tuple[str | None, RecordProble
     if not field_name:
         return uuid.uuid4().hex, None
     value = data.get(field_name)
+    if (value is None or value == "") and data_type.new_key_prefix:
+        value = data[field_name] = f"{data_type.new_key_prefix}{uuid.uuid4().hex}"
     if value is None or value == "":
         return None, RecordProblem(f"$.{field_name}", f"the primary key {field_name!r} is missing")
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -230,6 +232,7 @@ def data_type_save(
     schema: dict,
     primary_key: str = "id",
     title: str = "",
+    new_key_prefix: str = "",
     instance: DataType | None = None,
 ) -> DataType:
     """Create or change a data type; the schema is checked before anything is written."""
@@ -240,6 +243,7 @@ def data_type_save(
     data_type.title = title
     data_type.schema = schema
     data_type.primary_key = primary_key
+    data_type.new_key_prefix = new_key_prefix
     data_type.full_clean(exclude=["schema_digest"])
     data_type.save()
     return data_type

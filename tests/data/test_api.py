@@ -221,3 +221,23 @@ def test_a_form_encoded_record_is_a_415_and_an_unknown_type_says_where(api, cont
         assert response.status_code == 404
         detail = response.json()["detail"]
         assert "No data type" in detail and "/api/v2/" in detail, detail
+
+
+def test_a_data_type_with_a_new_key_prefix_keys_records_that_come_without_one(api, namespace):
+    response = api.post(
+        "/api/v2/setup/data_type/",
+        {"namespace": "crm", "name": "Lead", "primary_key": "ref", "new_key_prefix": "NEW-",
+         "schema": {"type": "object", "properties": {"ref": {"type": "string"}}}},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    saved = api.post("/api/v2/crm/Lead/", [{"name": "a"}, {"ref": "", "name": "b"}], format="json")
+    assert saved.status_code == 200 and saved.json()["created"] == 2, saved.content
+    keys = sorted(Record.objects.values_list("key", flat=True))
+    assert len(set(keys)) == 2 and all(key.startswith("NEW-") for key in keys)
+    assert all(r.data["ref"] == r.key for r in Record.objects.all())
+    # without the prefix, a missing key is still an error
+    api.patch(f"/api/v2/setup/data_type/{response.json()['id']}/", {"new_key_prefix": ""},
+              format="json")  # fmt: skip
+    missing = api.post("/api/v2/crm/Lead/", {"name": "c"}, format="json")
+    assert missing.status_code == 400 and "'ref' is missing" in str(missing.json())

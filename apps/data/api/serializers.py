@@ -30,6 +30,7 @@ class DataTypeSerializer(SetupSerializer):
             "title",
             "schema",
             "primary_key",
+            "new_key_prefix",
             "schema_version",
             "records_url",
             "created_at",
@@ -52,6 +53,7 @@ class DataTypeSerializer(SetupSerializer):
             schema=data.get("schema", current.schema if current else {}),
             primary_key=data.get("primary_key", current.primary_key if current else "id"),
             title=data.get("title", current.title if current else ""),
+            new_key_prefix=data.get("new_key_prefix", current.new_key_prefix if current else ""),
             instance=instance,
         )
 
