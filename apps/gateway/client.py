@@ -29,7 +29,9 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
+import jmespath
 import requests
+import urllib3
 from django.utils import timezone
 
 from apps.data.permissions import CrossNamespaceDenied, use_check
@@ -106,6 +108,9 @@ def connection_problem(error: Exception) -> str:
 def with_charset(mime_type: str) -> str:
     """A MIME type as a Content-Type header: text bodies are encoded as UTF-8, say so."""
     return mime_type if "charset=" in mime_type.lower() else f"{mime_type}; charset=utf-8"
+
+
+NOT_IDEMPOTENT = {"POST", "PATCH"}
 
 
 def _join(base_url: str, path: str) -> str:
@@ -257,14 +262,28 @@ class Call:
             retry_after = response.headers.get("Retry-After") if response is not None else None
             delay = retry_delay(attempt, retry_after)
             in_time = self.deadline is None or time.monotonic() + delay < self.deadline
-            if is_retryable(status) and attempt < self.connection.max_attempts and in_time:
+            # A POST or PATCH that reached the server may have been carried out (a create
+            # answered 500, or one whose answer timed out): sending it again could create
+            # twice. It is sent again only when it surely was not (429, no connection).
+            resend = self.method not in NOT_IDEMPOTENT or status == 429 or self._unsent
+            if (
+                is_retryable(status)
+                and resend
+                and attempt < self.connection.max_attempts
+                and in_time
+            ):
                 self.retries += 1
                 time.sleep(delay)
                 continue
+            once = (
+                f" (a {self.method} is not sent again: it may have been carried out)"
+                if is_retryable(status) and not resend and attempt < self.connection.max_attempts
+                else ""
+            )
             if response is None:
                 raise GatewayError(
                     f"{self.method} {where} failed after {attempt} attempt(s): "
-                    f"{self.log.clean_text(error)}",
+                    f"{self.log.clean_text(error)}{once}",
                     code=code,
                     method=self.method,
                     url=where,
@@ -272,7 +291,7 @@ class Call:
             if response.status_code >= 400:
                 failure = GatewayError(
                     f"{self.method} {where} answered HTTP {response.status_code} after "
-                    f"{attempt} attempt(s): {self._excerpt(response)}",
+                    f"{attempt} attempt(s){once}: {self._excerpt(response)}",
                     code="http_error",
                     method=self.method,
                     url=where,
@@ -289,6 +308,7 @@ class Call:
         """Send once and log it: (response, "", "", url sent) or (None, error, code, url)."""
         at, started = timezone.now(), time.perf_counter()
         response, error, code, sent = None, "", "", None
+        self._unsent = False  # True when the request surely never reached the server
         timeout = self._timeout()
         try:
             response = self.session.request(
@@ -298,12 +318,14 @@ class Call:
             sent = response.request
         except requests.ConnectTimeout as exc:
             error, code = f"timed out connecting (after {timeout[0]:g} s)", "timeout"
-            sent = exc.request
+            sent, self._unsent = exc.request, True
         except requests.Timeout as exc:
             error, code = f"timed out waiting for the answer (after {timeout[1]:g} s)", "timeout"
             sent = exc.request
         except requests.ConnectionError as exc:
             error, code, sent = connection_problem(exc), "connection_error", exc.request
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            self._unsent = isinstance(reason, urllib3.exceptions.NewConnectionError)
         except (requests.RequestException, GatewayError, AuthorizationError) as exc:
             # Not worth retrying: a bad URL, a refused destination, credentials that
             # could not be obtained. Logged all the same: someone will look for it.
@@ -444,6 +466,8 @@ class Fetch:
                 response = call.send(url, params=params, body=self._body)
                 body = call.json(response)
                 records = records_of(body, webhook.records_path, whole_object=not paginated)
+                if number == 1 and not records:
+                    self._check_records_path(body, response)
                 self.stats.pages += 1
                 self.stats.records += len(records)
                 self.stats.retries = call.retries
@@ -465,6 +489,24 @@ class Fetch:
                 call.log.flush()
             else:
                 call.close()
+
+    def _check_records_path(self, body: Any, response: requests.Response) -> None:
+        """A records path that names nothing in the first answer is a mistake, not an empty
+        collection (which answers with an empty list there): say so, rather than import 0."""
+        path = self.call.webhook.records_path
+        if not path or path == "@" or not isinstance(body, dict) or not body:
+            return
+        if jmespath.search(path, body) is not None:
+            return
+        where = self.call.log_url(response.url)
+        fields = ", ".join(str(name) for name in list(body)[:10])
+        raise GatewayError(
+            f"{self.call.method} {where}: the records path {path!r} matches nothing in the "
+            f"answer (its fields: {fields}); fix the webhook's records path.",
+            code="records_path",
+            method=self.call.method,
+            url=where,
+        )
 
     def _loop_error(self, request: PageRequest) -> GatewayError:
         what = self.call.log_url(request.url) if request.url else request.params

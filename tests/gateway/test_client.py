@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from datetime import timedelta
 from email.utils import format_datetime
@@ -11,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from apps.gateway.client import GatewayError, webhook_fetch, webhook_submit
-from apps.gateway.models import RequestLog
+from apps.gateway.models import Connection, RequestLog
 from apps.gateway.retries import retry_after_seconds, retry_delay
 from apps.gateway.services import connection_save
 
@@ -196,3 +197,34 @@ def test_logged_bodies_of_failures_only_by_default(make_webhook, remote):
 
     list(webhook_fetch(webhook=make_webhook(name="fine")))
     assert RequestLog.objects.get(webhook__name="fine").response_body == ""
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"delay": 2.5}])
+def test_a_post_that_reached_the_server_is_not_sent_again(make_webhook, connection, remote,
+                                                         fault):  # fmt: skip
+    """A create answered 500 (or whose answer timed out) may have been carried out: a second
+    POST could create twice. A GET in the same case is retried (above)."""
+    Connection.objects.filter(pk=connection.pk).update(read_timeout=1)
+    remote.fault("/echo", fault, fault)
+    webhook = make_webhook(path="echo", method="POST")
+    with pytest.raises(GatewayError) as caught:
+        webhook_submit(webhook=webhook, body={"name": "Ada"})
+    assert len(remote.paths("/echo")) == 1
+    assert "after 1 attempt(s)" in str(caught.value)
+    assert "a POST is not sent again: it may have been carried out" in str(caught.value)
+
+
+def test_a_post_refused_before_it_was_read_is_sent_again(make_webhook, connection, remote):
+    remote.fault("/echo", {"status": 429, "headers": {"Retry-After": "0"}})
+    response = webhook_submit(webhook=make_webhook(path="echo", method="POST"), body={"n": 1})
+    assert response.status_code == 200 and len(remote.paths("/echo")) == 2
+    # nobody listening: nothing was sent, so every attempt is made
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    Connection.objects.filter(pk=connection.pk).update(base_url=f"http://127.0.0.1:{port}")
+    connection.refresh_from_db()
+    with pytest.raises(GatewayError) as caught:
+        webhook_submit(webhook=make_webhook(name="w2", path="echo", method="POST"), body={})
+    assert f"after {connection.max_attempts} attempt(s)" in str(caught.value)
