@@ -144,7 +144,7 @@ if "pages" not in state:
                    page=state["page"])
     saved = api.run("parse_from_api_response_{rns}", data=page["records"])
     state["pages"] += 1
-    state["imported"] += page["count"]
+    state["imported"] += saved["created"] + saved["updated"] + saved["unchanged"]
 {cursor_track}    state["page"] = page["next"]
     if state["page"] is None:
         return {done}
@@ -168,11 +168,22 @@ params = dict(options.get("params") or {{}})
         f"parse_from_api_response_{rns}": (
             [_p("data", "any", True)],
             f"""# Store a page of {rns} as the API sent them (a list, or a page the platform holds),
-# upserted by remote_id.
+# upserted by remote_id. A page of which nothing could be stored fails the import.
 saved = api.records("{dt}").save_imported(data, primary_key={pk!r}{cursor_arg})
-if saved["invalid"] or saved["without_id"]:
-    api.notify("%s {rns} could not be stored: %r" % (
-        saved["invalid"] + len(saved["without_id"]), saved), level="warning")
+stored = saved["created"] + saved["updated"] + saved["unchanged"]
+failed = saved["invalid"] + saved["missing_ids"]
+if failed:
+    why = []
+    if saved["missing_ids"]:
+        why.append("%d without the primary key {pk!r}" % saved["missing_ids"])
+    for error in saved["errors"][:3]:
+        why.append("#%s: %s" % (error["index"], "; ".join(
+            "%s %s" % (p["path"], p["message"]) for p in error["errors"])))
+    message = "%d of the %d {rns} of this page could not be stored: %s" % (
+        failed, stored + failed, ", ".join(why))
+    if not stored:
+        raise ValueError(message)
+    api.notify(message, level="warning")
 return saved
 """,
             f"Stores a page of {rns} from an API answer.",
@@ -193,11 +204,12 @@ def _export_algorithms(resource: dict, rn: str, dt: str, pk: str) -> dict[str, C
     return {
         f"trigger_for_change_{rn}": (
             [_p("record", "object", True), _p("previous")],
-            f"""# Export a {rn} when its raw_data changed (its hmac differs) and the change did
-# not come from the API (last_source {FROM_API}).
+            f"""# Export a {rn} when its raw_data changed (its hmac differs from the one it had)
+# and the change did not come from the API (last_source {FROM_API}).
 if record.get("last_source") == "{FROM_API}":
     return False
-if api.run("do_generate_hmac", data=record.get("raw_data")) == record.get("hmac"):
+digest = api.run("do_generate_hmac", data=record.get("raw_data"))
+if digest in (record.get("hmac"), (previous or {{}}).get("hmac")):
     api.notify("{dt} %s is unchanged (same hmac): not exported." % record.get("remote_id"))
     return False
 return True
@@ -292,6 +304,8 @@ body = response.get("body")
 message = body
 if isinstance(body, dict):
     message = body.get("message") or body.get("error") or body.get("detail") or body
+if response.get("error"):  # the request, its status and attempts, as the platform saw them
+    raise ValueError("%s (the API says: %s)" % (response["error"], message))
 raise ValueError("The API answered HTTP %s: %s" % (status, message))
 """,
             "Turns an error answer of the API into a failure that says why.",

@@ -224,3 +224,54 @@ def test_a_record_without_remote_id_is_created_remotely(connector, crm, api, rem
     new_id = str(max(crm.contacts))
     assert list(contacts()) == [new_id]  # the pending record took the server's id
     assert contacts()[new_id]["raw_data"]["first_name"] == "Grace"
+
+
+def test_a_create_answered_500_is_sent_once_not_retried(connector, crm, api):
+    """The API may have created it before failing: a second POST could make a duplicate."""
+    crm.errors.append((500, {"message": "saved, then failed"}))
+    api.post("/api/v2/crm_demo/Contact/", {"raw_data": {"first_name": "Once"}}, format="json")
+    tasks = run_pending()
+    assert len(crm.of("POST")) == 1
+    assert [t.status for t in tasks] == [Task.Status.FAILED]
+    error = tasks[0].executions.get().error
+    assert "HTTP 500" in error and "not sent again" in error
+    assert f"POST {crm.url}/contacts answered HTTP 500" in error and "saved, then failed" in error
+
+
+def test_an_unchanged_record_put_without_its_hmac_is_not_exported(connector, crm, api):
+    import_all()
+    record = contacts()["7"]
+    body = {"remote_id": "7", "raw_data": record["raw_data"]}  # what a client sends back
+    assert api.put("/api/v2/crm_demo/Contact/7/", body, format="json").status_code == 200
+    run_pending()
+    assert not crm.of("PUT")
+    assert Notification.objects.filter(message__contains="Contact 7 is unchanged").exists()
+
+
+def _import_fails(spec, admin_user, crm) -> str:
+    connector_generate(spec=spec, actor=admin_user)
+    algorithm = Algorithm.objects.get(namespace__name="crm_demo", name="do_import_contacts")
+    task = algorithm_run(algorithm=algorithm, arguments={}, sync=True)
+    run_pending()
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert not contacts()
+    return task.executions.last().error
+
+
+def test_a_records_path_that_matches_nothing_fails_the_import_saying_where(db, crm, admin_user):
+    spec = contact_spec(crm.url)
+    spec["resources"][0]["import"]["records_path"] = "items"
+    error = _import_fails(spec, admin_user, crm)
+    assert "the records path 'items' matches nothing in the answer (its fields: data, info)" in (
+        error
+    )
+    assert "/contacts?" in error
+
+
+def test_records_without_their_primary_key_fail_the_import_saying_why(db, crm, admin_user):
+    spec = contact_spec(crm.url)
+    spec["resources"][0]["primary_key"] = "uuid"
+    error = _import_fails(spec, admin_user, crm)
+    assert "100 of the 100 contacts of this page could not be stored" in error
+    assert "100 without the primary key 'uuid'" in error

@@ -86,6 +86,7 @@ def save_imported(
     summary = (result or SaveResult()).as_dict()
     summary["errors"] = summary["errors"][:20]
     summary["without_id"] = missing[:20]
+    summary["missing_ids"] = len(missing)
     summary["cursor"] = cursor
     if replaces and built and replaces != built[0]["remote_id"] and not summary["invalid"]:
         Record.objects.filter(data_type=data_type, key=replaces).delete()

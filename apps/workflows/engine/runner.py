@@ -147,6 +147,7 @@ PERMANENT_CODES = {
     "syntax", "forbidden", "import", "missing_argument", "unknown_argument", "invalid_argument",
     "missing_placeholder", "template_error", "denied_destination", "unsupported_url",
     "no_connection", "not_authorized", "incomplete_flow", "unknown_reference", "cross_namespace",
+    "records_path",
 }  # fmt: skip
 TRANSIENT_STATUSES = {408, 425, 429}
 
