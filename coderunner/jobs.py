@@ -31,6 +31,7 @@ from typing import Any
 
 from .api import API, APIError, Channel
 from .sandbox import SandboxError, compile_algorithm
+from .sandbox.errors import NestedAlgorithmError
 from .sandbox.runtime import CompiledAlgorithm, waited
 from .translation import TranslationError, compile_mapping, compile_template
 from .translation.text import check_text, render_text
@@ -138,7 +139,7 @@ def run_algorithm_job(job: dict, channel: Channel) -> dict:
             )
         except SandboxError as error:
             output.add(error.output)
-            raise RuntimeError(f"Algorithm {found['name']}, {error}") from None
+            raise NestedAlgorithmError(f"Algorithm {found['name']}, {error}") from None
         output.add(result.output)
         return result.value
 

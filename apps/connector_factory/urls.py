@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import path
 
 from . import views
-from .wizard import ConnectorWizard
+from .wizard import ConnectorWizard, connector_saved
 
 app_name = "connector_factory"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("add/", _admin(wizard), name="add"),
     path("<str:name>/", _admin(views.connector_details), name="details"),
     path("<str:name>/edit/", _admin(wizard), name="edit"),
+    path("<str:name>/saved/", _admin(connector_saved), name="saved"),
     path("<str:name>/delete/", _admin(views.connector_delete_view), name="delete"),
     path("<str:name>/import/<str:resource>/", _admin(views.connector_import), name="import"),
 ]

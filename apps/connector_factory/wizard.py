@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from formtools.wizard.views import SessionWizardView
 
@@ -63,6 +64,29 @@ PLACEHOLDER_SPEC: dict[str, Any] = {
 
 def _auth_chosen(wizard: ConnectorWizard) -> bool:
     return wizard.auth_type() != "none"
+
+
+SAVED_KEY = "connector_factory_saved"
+
+
+def connector_saved(request, name: str):
+    """The completion page of a save (once; a reload then shows the connector's Details)."""
+    result = request.session.get(SAVED_KEY)
+    if not result or result.get("namespace") != name:
+        return redirect("connector_factory:details", name=name)
+    del request.session[SAVED_KEY]
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Connector {name} saved",
+        "result": result,
+        "changes": [
+            ("Created", result["created"]),
+            ("Updated", result["updated"]),
+            ("Removed", result["removed"]),
+            ("Kept", result["kept"]),
+        ],
+    }
+    return TemplateResponse(request, "connector_factory/done.html", context)
 
 
 class ConnectorWizard(SessionWizardView):
@@ -323,19 +347,16 @@ class ConnectorWizard(SessionWizardView):
             return self._review_again(list(error.problems))
         except PermissionDenied as error:
             return self._review_again([str(error) or "You may not change this namespace."])
-        context = {
-            **admin.site.each_context(self.request),
-            "title": f"Connector {result.namespace} saved",
-            "result": result,
-            "connector": result.connector,
-            "changes": [
-                ("Created", result.created),
-                ("Updated", result.updated),
-                ("Removed", result.removed),
-                ("Kept", result.kept),
-            ],
+        # Post/redirect/get: reloading the completion page must not send the last step again.
+        self.request.session[SAVED_KEY] = {
+            "namespace": result.namespace,
+            "elements": [name for _, name in result.elements],
+            "created": result.created,
+            "updated": result.updated,
+            "removed": result.removed,
+            "kept": result.kept,
         }
-        return TemplateResponse(self.request, "connector_factory/done.html", context)
+        return redirect("connector_factory:saved", name=result.namespace)
 
     def render_done(self, form, **kwargs):
         # A save refused by the generator keeps the steps (formtools resets them after done()).

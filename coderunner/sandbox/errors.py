@@ -28,6 +28,14 @@ class SandboxError(Exception):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
+class NestedAlgorithmError(RuntimeError):
+    """An algorithm called through ``api.run`` failed. Its message already says which one,
+    where and why ("Algorithm crm.b, line 9: ValueError: …"): an error report shows it as
+    it is, without one more "RuntimeError:" per level of the call chain."""
+
+    __module__ = "api"
+
+
 class SandboxViolation(Exception):
     """Raised by a guard while user code runs; the run reports it as a SandboxError(code)."""
 

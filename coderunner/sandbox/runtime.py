@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from types import CodeType, FrameType, FunctionType
 from typing import Any
 
-from .errors import LimitExceeded, SandboxError, SandboxViolation
+from .errors import LimitExceeded, NestedAlgorithmError, SandboxError, SandboxViolation
 from .guards import (
     MAX_ITEMS,
     SAFE_BUILTINS,
@@ -288,7 +288,7 @@ def _describe(error: BaseException) -> str:
         text = str(error)
     except Exception:
         text = ""
-    if isinstance(error, SandboxViolation):
+    if isinstance(error, SandboxViolation | NestedAlgorithmError):
         described = text
     else:
         described = f"{type(error).__name__}: {text}" if text else type(error).__name__

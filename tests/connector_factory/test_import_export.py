@@ -236,6 +236,10 @@ def test_a_create_answered_500_is_sent_once_not_retried(connector, crm, api):
     error = tasks[0].executions.get().error
     assert "HTTP 500" in error and "not sent again" in error
     assert f"POST {crm.url}/contacts answered HTTP 500" in error and "saved, then failed" in error
+    assert error.startswith(
+        "Algorithm crm_demo.do_export_contact, line 12: Algorithm crm_demo.do_create_contact,"
+    )
+    assert "RuntimeError" not in error  # the call chain, without a wrapper per level
 
 
 def test_an_unchanged_record_put_without_its_hmac_is_not_exported(connector, crm, api):

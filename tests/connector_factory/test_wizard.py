@@ -121,7 +121,8 @@ class Wizard:
             data[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
         if button:
             data[button[0]] = [button[1]]
-        self._take(self.client.post(self.url, data))
+        # follow: Save redirects to the completion page (post/redirect/get)
+        self._take(self.client.post(self.url, data, follow=True))
 
     def errors_of(self, field: str) -> str:
         """The error list rendered in the row of ``field`` ('' if none)."""
@@ -502,6 +503,11 @@ def test_save_shows_what_was_created_and_details_links_every_element(staff):
     )
     assert sorted(created) == sorted(name for _, name in plan)
     assert SECRET not in wizard.html
+    # Save redirected (post/redirect/get): a reload shows Details, it sends nothing again
+    saved_url = wizard.response.redirect_chain[-1][0]
+    assert saved_url == f"{BASE}shop/saved/"
+    reload = staff.get(saved_url)
+    assert reload.status_code == 302 and reload["Location"] == f"{BASE}shop/"
     authorization = Authorization.objects.get(
         namespace=connector.namespace, name="default_authorization"
     )
