@@ -309,7 +309,9 @@ class ResourceForm(forms.Form):
         help_text="The record field whose greatest value is remembered, e.g. modified_at.",
     )
     create_method = forms.ChoiceField(label="Create: method", choices=METHODS, initial="POST")
-    create_path = forms.CharField(label="Create: path", max_length=2000, required=False)
+    create_path = forms.CharField(
+        label="Create: path", max_length=2000, required=False, help_text="e.g. Contacts"
+    )
     update_method = forms.ChoiceField(label="Update: method", choices=METHODS, initial="PUT")
     update_path = forms.CharField(
         label="Update: path",
@@ -346,7 +348,9 @@ class ResourceForm(forms.Form):
             for option in options:
                 field_class = forms.IntegerField if option in NUMBER_OPTIONS else forms.CharField
                 self.fields[pagination_field(kind, option)] = field_class(
-                    label=option, required=False, help_text=PAGINATION_HELP.get(option, "")
+                    label=option.replace("_", " ").capitalize(),  # "Has more path"
+                    required=False,
+                    help_text=PAGINATION_HELP.get(option, ""),
                 )
 
     @property
