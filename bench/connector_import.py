@@ -40,13 +40,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fetch import PAGE_SIZE, TOKEN, start_server  # noqa: E402
 from bench.import_flow import (  # noqa: E402
+    database_env,
     peak_rss_mib,
     plain_empty,
     plain_import,
     reset_peak_rss,
-    reset_postgres,
 )
-from bench.records_upsert import ensure_postgres_database, make_record  # noqa: E402
+from bench.records_upsert import make_record  # noqa: E402
 
 GOAL = 0.5
 
@@ -137,17 +137,10 @@ def case(args, backend: str, n: int, api: str) -> dict:
     for _ in range(args.repeat):  # alternate, so that drift hits both alike
         for side in ("plain", "platform"):
             with tempfile.TemporaryDirectory() as tmp:
-                # DEBUG off: Django would keep every SQL statement in memory.
-                env = dict(os.environ, DATA_DIR=tmp, DEBUG="0", GATEWAY_DENY_PRIVATE_ADDRESSES="0")
-                if backend == "sqlite":
-                    env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-                else:
-                    env["DATABASE_URL"] = os.environ.get(
-                        "BENCH_POSTGRES_URL",
-                        "postgres://postgres@127.0.0.1:5432/ipaas_bench_connector",
-                    )
-                    ensure_postgres_database(env["DATABASE_URL"])
-                    reset_postgres(env["DATABASE_URL"])
+                env = database_env(
+                    tmp, backend, "postgres://postgres@127.0.0.1:5432/ipaas_bench_connector"
+                )
+                env["GATEWAY_DENY_PRIVATE_ADDRESSES"] = "0"
                 figures = run_child(args, side, env, api, n)
             kept = best.setdefault(side, figures)
             if figures["rate"] > kept["rate"]:

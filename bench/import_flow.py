@@ -250,6 +250,22 @@ def run_child(args, side: str, env: dict, api: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def database_env(tmp: str, backend: str, default_postgres_url: str) -> dict[str, str]:
+    """The environment of a benchmark child: its own DATA_DIR and an empty database.
+
+    DEBUG off: Django would keep every SQL statement (and its parameters) in memory.
+    PostgreSQL is reached at BENCH_POSTGRES_URL (else ``default_postgres_url``), created if
+    missing and emptied (the secrets of another DATA_DIR's keys)."""
+    env = dict(os.environ, DATA_DIR=tmp, DEBUG="0")
+    if backend == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    else:
+        env["DATABASE_URL"] = os.environ.get("BENCH_POSTGRES_URL", default_postgres_url)
+        ensure_postgres_database(env["DATABASE_URL"])
+        reset_postgres(env["DATABASE_URL"])
+    return env
+
+
 def reset_postgres(url: str) -> None:
     import psycopg
 
@@ -264,16 +280,8 @@ def busy_core() -> subprocess.Popen:
 
 def case(args, backend: str, load: str, api: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        # DEBUG off: Django would keep every SQL statement (and its parameters) in memory.
-        env = dict(os.environ, DATA_DIR=tmp, DEBUG="0", CELERY_TASK_ALWAYS_EAGER="1")
-        if backend == "sqlite":
-            env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-        else:
-            env["DATABASE_URL"] = os.environ.get(
-                "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/ipaas_bench_import"
-            )
-            ensure_postgres_database(env["DATABASE_URL"])
-            reset_postgres(env["DATABASE_URL"])  # the secrets of another DATA_DIR's keys
+        env = database_env(tmp, backend, "postgres://postgres@127.0.0.1:5432/ipaas_bench_import")
+        env["CELERY_TASK_ALWAYS_EAGER"] = "1"
         busy = busy_core() if load == "busy" else None
         try:
             best: dict = {}
