@@ -36,5 +36,10 @@ def emptied_users(instance: models.Model) -> list[tuple[models.Model, str]]:
     return found
 
 
+def describe(instance: models.Model) -> str:
+    """'translator crm.contact_body': an element as messages about its uses name it."""
+    return f"{instance._meta.verbose_name} {instance}"
+
+
 def describe_users(users: list[tuple[models.Model, str]]) -> list[str]:
-    return sorted(f"{user._meta.verbose_name} {user} (its {field})" for user, field in users)
+    return sorted(f"{describe(user)} (its {field})" for user, field in users)

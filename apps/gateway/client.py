@@ -265,19 +265,15 @@ class Call:
             # A POST or PATCH that reached the server may have been carried out (a create
             # answered 500, or one whose answer timed out): sending it again could create
             # twice. It is sent again only when it surely was not (429, no connection).
+            retry = is_retryable(status) and attempt < self.connection.max_attempts and in_time
             resend = self.method not in NOT_IDEMPOTENT or status == 429 or self._unsent
-            if (
-                is_retryable(status)
-                and resend
-                and attempt < self.connection.max_attempts
-                and in_time
-            ):
+            if retry and resend:
                 self.retries += 1
                 time.sleep(delay)
                 continue
             once = (
                 f" (a {self.method} is not sent again: it may have been carried out)"
-                if is_retryable(status) and not resend and attempt < self.connection.max_attempts
+                if retry
                 else ""
             )
             if response is None:

@@ -77,11 +77,6 @@ class APIErrorsAsJSON:
         return response
 
 
-def _describe(instance) -> str:
-    label = getattr(instance._meta, "verbose_name", type(instance).__name__)
-    return f"{label} {instance}"
-
-
 def exception_handler(exc, context):
     """DRF's handler, plus: deleting an element that others still use is a 409 naming them.
 
@@ -92,7 +87,9 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, ProtectedError | RestrictedError):
-        users = sorted({_describe(instance) for instance in exc.args[1]})
+        from ..usage import describe
+
+        users = sorted({describe(instance) for instance in exc.args[1]})
         shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
         return JsonResponse(
             {"detail": f"This cannot be deleted while other elements use it: {shown}. "
