@@ -318,8 +318,13 @@ def main() -> None:
                     f"p95 {f['p95']:6.1f} ms, p99 {f['p99']:6.1f} ms"
                 )
             ratio = lat["platform"]["p50"] / lat["yardstick"]["p50"]
+            goal = (
+                f"goal p50 < 100 ms: {'met' if lat['platform']['p50'] < 100 else 'NOT met'}"
+                if broker == "embedded"
+                else f"goal within 2x: {'met' if ratio <= 2 else 'NOT met'}"
+            )
             print(
-                f"      platform p50 / yardstick p50: {ratio:.1f}x; "
+                f"      platform p50 / yardstick p50: {ratio:.1f}x ({goal}); "
                 f"worker idle CPU {lat['idle_cpu']:.1f}% of a core"
             )
         if "e2e" in figures:

@@ -25,6 +25,17 @@ def _prestart_runners(**kwargs) -> None:
 signals.worker_process_init.connect(_prestart_runners, weak=False)
 
 
+@signals.task_prerun.connect(weak=False)
+def _close_old_connections(sender=None, **kwargs) -> None:
+    """Before a task, as before a request: drop connections past CONN_MAX_AGE or broken
+    (CELERY_DB_REUSE_MAX keeps Celery from closing them all around every task). Not for
+    an eager task: it runs inside its caller's work, maybe inside its transaction."""
+    from django.db import close_old_connections
+
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
+
+
 @signals.worker_ready.connect(weak=False)
 def _prestart_in_worker(sender=None, **kwargs) -> None:
     pool = getattr(getattr(sender, "pool", None), "__class__", type(None)).__module__

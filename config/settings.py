@@ -265,6 +265,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes every database connection before and after each task
+# unless this is set: a new PostgreSQL connection per task cost a small task ~6 ms, three
+# quarters of the change -> export latency (bench/engine.py). It then closes them once per
+# this many tasks; in between, config/celery.py closes those past CONN_MAX_AGE or broken,
+# as Django does between requests.
+CELERY_DB_REUSE_MAX = 1000
 # A prefork worker process that grew past this (KiB) is replaced after its task:
 # user code cannot exhaust a worker's memory for good (the thread pool of the
 # embedded broker cannot do this; use a real broker in production).

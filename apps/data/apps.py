@@ -1,5 +1,6 @@
-from django.apps import AppConfig
-from django.db.models.signals import pre_migrate
+from django.apps import AppConfig, apps
+from django.db.models import Model
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_migrate
 
 
 def _set_up_instance(**kwargs) -> None:
@@ -18,3 +19,38 @@ class DataConfig(AppConfig):
 
     def ready(self) -> None:
         pre_migrate.connect(_set_up_instance, sender=self, dispatch_uid="data.set_up_instance")
+        _watch_definitions()
+        post_migrate.connect(_definitions_row, sender=self, dispatch_uid="data.definitions_row")
+
+
+def _definitions_row(using="default", **kwargs) -> None:
+    # A flush (TransactionTestCase, `manage.py flush`) empties the table: a new token.
+    from .definitions import definitions_changed
+
+    definitions_changed(using=using)
+
+
+def definition_models() -> list[type[Model]]:
+    """The models whose rows are definitions (apps.data.definitions): namespaces, data
+    types and every element model (anything with a namespace, but records)."""
+    from .models import DataType, Namespace, NamespacedElement
+
+    return [
+        model
+        for model in apps.get_models()
+        if model in (Namespace, DataType) or issubclass(model, NamespacedElement)
+    ]
+
+
+def _watch_definitions() -> None:
+    from .definitions import definitions_changed
+
+    for model in definition_models():
+        uid = f"data.definitions.{model._meta.label_lower}"
+        post_save.connect(definitions_changed, sender=model, dispatch_uid=uid)
+        post_delete.connect(definitions_changed, sender=model, dispatch_uid=uid)
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(
+                definitions_changed, sender=through, dispatch_uid=f"{uid}.{field.name}"
+            )

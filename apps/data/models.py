@@ -297,3 +297,20 @@ class Record(models.Model):
         if update_fields is not None and "data" in update_fields:
             kwargs["update_fields"] = {*update_fields, "digest"}
         super().save(*args, **kwargs)
+
+
+class Definitions(models.Model):
+    """One row: a token replaced by every write of a configuration element, so that a
+    process knows whether what it cached of the definitions still holds
+    (:mod:`apps.data.definitions`)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        db_table = "data_definitions"
+        verbose_name = "definitions token"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.token

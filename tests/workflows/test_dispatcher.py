@@ -1,4 +1,5 @@
-"""The dispatcher: two queries find what a batch of writes starts; flows are batched by lot."""
+"""The dispatcher: what a batch of writes starts, cached until the definitions change;
+flows are batched by lot."""
 
 from __future__ import annotations
 
@@ -17,9 +18,21 @@ def selects(queries) -> list[str]:
 
 
 def test_a_type_nobody_observes_costs_one_query(contact):
+    """Once its (empty) observers are known: one query of the definitions token."""
+    assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 0
     with CaptureQueriesContext(connection) as queries:
-        assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 0
-    assert len(queries) == 1
+        assert dispatch(data_type=contact, created=[("2", {"id": 2})], updated=[]) == 0
+    assert [q["sql"] for q in queries] == ["SELECT token FROM data_definitions WHERE id = 1"]
+
+
+def test_an_observer_added_after_the_cache_was_filled_fires(make, contact, converter):
+    assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 0
+    every = make(Observer, "every", kind="observer", data_type=contact)
+    flow = make(Flow, "convert", event=every, translator=converter)
+    assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 1
+    flow.active = False
+    flow.save()
+    assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 0
 
 
 def test_each_active_flow_of_each_active_observer_gets_its_lots(make, contact, converter):
@@ -45,5 +58,8 @@ def test_each_active_flow_of_each_active_observer_gets_its_lots(make, contact, c
     assert Task.objects.get(flow__name="c_paid", input__keys=["0", "2"]).description == (
         "Flow crm.c_paid (observer crm.paid)"
     )
-    # Are there observers, then their flows: two SELECTs, whatever their number.
-    assert len([sql for sql in selects(queries) if "workflows_" in sql]) == 2
+    # The flows of every observer: one SELECT, whatever their number (then cached).
+    assert len([sql for sql in selects(queries) if "workflows_" in sql]) == 1
+    with CaptureQueriesContext(connection) as queries:
+        records_save(data_type=contact, records=[{"id": 7, "first": "F7", "status": "new"}])
+    assert not [sql for sql in selects(queries) if "workflows_" in sql]

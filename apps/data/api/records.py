@@ -24,6 +24,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from .. import permissions, services
+from ..definitions import cached, one_read
 from ..models import DataType, Record
 from .filters import filter_records
 from .parsers import JSONParser
@@ -39,30 +40,40 @@ class RecordsMixin(GenericAPIView):
     # that says so, not a record whose fields are the form's.
     parser_classes = [JSONParser]
 
+    def dispatch(self, request, *args, **kwargs):
+        # One read of the definitions token for the data type and the observers it fires.
+        with one_read():
+            return super().dispatch(request, *args, **kwargs)
+
     def data_type(self, *, change: bool = False) -> DataType:
         if not hasattr(self, "_data_type"):
-            visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
-            found = (
-                DataType.objects.select_related("namespace")
-                .filter(
-                    namespace__in=visible,
-                    namespace__name=self.kwargs["namespace"],
-                    name=self.kwargs["data_type"],
-                )
-                .first()
+            namespace, name = self.kwargs["namespace"], self.kwargs["data_type"]
+            # The data type as the definitions cache has it (a shared instance: read only),
+            # then whether this user may see its namespace.
+            found = cached(
+                ("data type", namespace, name),
+                lambda: (
+                    DataType.objects.select_related("namespace")
+                    .filter(namespace__name=namespace, name=name)
+                    .first()
+                ),
             )
-            if found is None:
+            if found is None or not permissions.can_view(self.request.user, found.namespace):
                 raise NotFound(
-                    f"No data type {self.kwargs['namespace']}.{self.kwargs['data_type']} that "
-                    "you may see: records are at /api/v2/<namespace>/<data type>/, and the "
-                    "setup endpoints are listed at /api/v2/."
+                    f"No data type {namespace}.{name} that you may see: records are at "
+                    "/api/v2/<namespace>/<data type>/, and the setup endpoints are listed at "
+                    "/api/v2/."
                 )
             self._data_type = found
+            self._may_change: bool | None = None
         data_type = self._data_type
-        if change and not permissions.can_change(self.request.user, data_type.namespace):
-            raise PermissionDenied(
-                f"You may not change records of namespace '{data_type.namespace.name}'."
-            )
+        if change:
+            if self._may_change is None:
+                self._may_change = permissions.can_change(self.request.user, data_type.namespace)
+            if not self._may_change:
+                raise PermissionDenied(
+                    f"You may not change records of namespace '{data_type.namespace.name}'."
+                )
         return data_type
 
     def save_one(self, data: Any, key: str | None = None) -> tuple[Record, bool]:

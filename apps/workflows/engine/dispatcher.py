@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import groupby
 
+from apps.data.definitions import cached
 from apps.data.models import DataType
 
 from ..models import Event, Flow
@@ -41,18 +42,9 @@ def dispatch(
     """Evaluate the observers of ``data_type``; return how many tasks were enqueued."""
     if _discarding.get():
         return 0
-    observers = Event.objects.observers_of(data_type)
-    # Most batches of an import have no observer: a query Django builds at once says so
-    # (building the one below cost an import of 200-record pages a fifth of its time).
-    if not observers.exists():
-        return 0
-    # One query: the active flows of those observers, with what the trigger evaluation
-    # and the tasks' descriptions read.
-    flows = list(
-        Flow.objects.filter(active=True, event__in=observers)
-        .select_related("event__trigger_evaluator", "event__namespace", "namespace")
-        .order_by("event__namespace__name", "event__name", "event_id", "namespace__name", "name")
-    )
+    # Most batches of an import have no observer: the cache says so with one query of one
+    # row (building the observers' query each time cost an import 8% of its time).
+    flows = cached(("observed flows", data_type.pk), lambda: observed_flows(data_type))
     if not flows:
         return 0
     from ..services import flow_enqueue
@@ -78,3 +70,13 @@ def dispatch(
                 )
                 enqueued += 1
     return enqueued
+
+
+def observed_flows(data_type: DataType) -> list[Flow]:
+    """The active flows of the active observers of ``data_type``, with what the trigger
+    evaluation and the tasks' descriptions read, grouped by observer."""
+    return list(
+        Flow.objects.filter(active=True, event__in=Event.objects.observers_of(data_type))
+        .select_related("event__trigger_evaluator", "event__namespace", "namespace")
+        .order_by("event__namespace__name", "event__name", "event_id", "namespace__name", "name")
+    )

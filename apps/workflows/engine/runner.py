@@ -24,10 +24,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Execution, Task
+from apps.data.definitions import cached, one_read
+
+from ..models import Algorithm, Execution, Flow, Task
 from .dispatcher import events_discarded
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,49 @@ RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 600
 
 
-# What running a task reads of its flow, in the query that reads the task. Only these:
-# each further join cost more (in building the objects) than the query it saved.
-TASK_RELATED = ("namespace", "algorithm", "flow__namespace", "flow__translator", "flow__webhook")
+# What running a task reads of its flow: the flow with every element it uses, read in one
+# query and cached until the definitions change (apps.data.definitions), so that a task's
+# start costs the task's row only.
+_DATA_TYPES = ("source_data_type__namespace", "target_data_type__namespace", "algorithm__namespace")
+FLOW_RELATED = (
+    "namespace",
+    "event__namespace", "event__data_type__namespace", "event__trigger_evaluator__namespace",
+    "translator__namespace", *(f"translator__{path}" for path in _DATA_TYPES),
+    "response_translator__namespace", *(f"response_translator__{path}" for path in _DATA_TYPES),
+    "algorithm__namespace", "data_type__namespace", "before_submit__namespace",
+    "response_data_type__namespace", "connection_role__namespace",
+    "webhook__namespace", "webhook__connection__namespace",
+    "webhook__connection__authorization__namespace",
+    "webhook__connection__authorization__client__provider__namespace",
+    "authorization__namespace", "authorization__client__provider__namespace",
+)  # fmt: skip
+
+
+def flow_definition(flow_id: int) -> Flow | None:
+    """The flow with every element it uses (shared while the definitions hold: read only)."""
+    return cached(
+        ("flow", flow_id),
+        lambda: Flow.objects.select_related(*FLOW_RELATED).filter(pk=flow_id).first(),
+    )
+
+
+def algorithm_definition(algorithm_id: int) -> Algorithm | None:
+    return cached(
+        ("algorithm", algorithm_id),
+        lambda: Algorithm.objects.select_related("namespace").filter(pk=algorithm_id).first(),
+    )
+
+
+def _attach_definitions(task: Task) -> None:
+    """The task's flow or algorithm, as the definitions cache has them."""
+    if task.flow_id:
+        flow = flow_definition(task.flow_id)
+        if flow is not None:
+            task.flow = flow
+    if task.algorithm_id:
+        algorithm = algorithm_definition(task.algorithm_id)
+        if algorithm is not None:
+            task.algorithm = algorithm
 
 
 class RunAgain(Exception):
@@ -111,20 +152,28 @@ class TaskContext:
         )
 
 
-def _acquire(task_id: int, token: str) -> bool:
+def _acquire(task_id: int, token: str) -> Task | None:
+    """Lock the task for this attempt if it is free to run; the task as locked, or None.
+
+    One statement takes the lock, reads the task and the definitions token (three round
+    trips before, on the path of every change travelling through the engine)."""
     now = timezone.now()
-    return bool(
-        Task.objects.filter(
-            pk=task_id, status__in=[Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING]
-        )
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(
-            status=Task.Status.RUNNING,
-            lock_owner=token,
-            locked_until=now + timedelta(seconds=LOCK_SECONDS),
-            attempts=F("attempts") + 1,
-        )
+    adapt = connection.ops.adapt_datetimefield_value
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Task._meta.concrete_fields)
+    table = quote(Task._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
+        "locked_until = %s, attempts = attempts + 1, updated_at = %s "
+        "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s) "
+        f"RETURNING {columns}, (SELECT token FROM data_definitions WHERE id = 1) AS definitions"
     )
+    params = [
+        Task.Status.RUNNING, token, adapt(now + timedelta(seconds=LOCK_SECONDS)), adapt(now),
+        task_id, Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING, adapt(now),
+    ]  # fmt: skip
+    found = list(Task.objects.raw(sql, params))
+    return found[0] if found else None
 
 
 def backoff(attempt: int) -> float:
@@ -165,43 +214,83 @@ def transient(error: BaseException) -> bool:
     return True
 
 
-class Heartbeat(threading.Thread):
-    """Keeps a running task's lock alive, so that only a dead worker's lock expires.
+class Heartbeats:
+    """Keeps running tasks' locks alive, so that only a dead worker's lock expires.
 
     Progress reports extend the lock too, but user code may run long without
     reporting; without this, a second delivery of its message could take the
-    expired lock and run the task twice at once.
+    expired lock and run the task twice at once. One thread per process beats for
+    every task running in it (starting a thread per task cost each task ~1 ms
+    before its work began); it starts with the first task and lives as long as
+    the process (a daemon).
     """
 
-    def __init__(self, task_id: int, token: str) -> None:
-        super().__init__(name=f"heartbeat-task-{task_id}", daemon=True)
-        self.task_id, self.token = task_id, token
-        self.stopped = threading.Event()
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # task id -> (lock token, when its lock was last extended: monotonic seconds)
+        self._running: dict[int, tuple[str, float]] = {}
+        self._thread: threading.Thread | None = None
 
-    def run(self) -> None:
+    def add(self, task_id: int, token: str) -> None:
+        with self._lock:
+            self._running[task_id] = (token, time.monotonic())  # _acquire has just locked it
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="task-heartbeats", daemon=True
+                )
+                self._thread.start()
+
+    def discard(self, task_id: int, token: str) -> None:
+        with self._lock:
+            if self._running.get(task_id, ("",))[0] == token:
+                del self._running[task_id]
+
+    def beat(self) -> None:
+        """Extend the lock of every task of this process whose lock is a quarter through."""
+        now = time.monotonic()
+        with self._lock:
+            due = [(task_id, token) for task_id, (token, extended) in self._running.items()
+                   if now - extended >= LOCK_SECONDS / 4]  # fmt: skip
+        if not due:
+            return
         try:
-            while not self.stopped.wait(LOCK_SECONDS / 4):
+            for task_id, token in due:
                 try:
-                    Task.objects.filter(pk=self.task_id, lock_owner=self.token).update(
+                    Task.objects.filter(pk=task_id, lock_owner=token).update(
                         locked_until=timezone.now() + timedelta(seconds=LOCK_SECONDS)
                     )
                 except Exception:  # the next beat may succeed; the task goes on regardless
-                    logger.warning("Heartbeat of task #%s failed", self.task_id, exc_info=True)
+                    logger.warning("Heartbeat of task #%s failed", task_id, exc_info=True)
+                    continue
+                with self._lock:
+                    if self._running.get(task_id, ("",))[0] == token:
+                        self._running[task_id] = (token, now)
         finally:
-            connection.close()  # this thread's own database connection
+            connection.close()  # this thread's own connection: none kept between beats
 
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join(timeout=5)
+    def _run(self) -> None:
+        while True:
+            time.sleep(min(1.0, LOCK_SECONDS / 4))  # a look each second; a query only when due
+            self.beat()
+
+
+heartbeats = Heartbeats()
 
 
 def task_run(task_id: int, *, worker: str = "") -> str | None:
     """Run one attempt of a task if it is free to run; return its new status."""
     token = uuid.uuid4().hex
-    if not _acquire(task_id, token):
+    task = _acquire(task_id, token)
+    if task is None:
         logger.info("Task #%s is running elsewhere or finished; skipped", task_id)
         return None
-    task = Task.objects.select_related(*TASK_RELATED).get(pk=task_id)
+    # _acquire read the definitions token with the task.
+    with one_read(task.definitions):  # type: ignore[attr-defined]
+        return _run_locked(task, token, worker)
+
+
+def _run_locked(task: Task, token: str, worker: str) -> str | None:
+    _attach_definitions(task)
     execution = Execution.objects.create(
         task=task, attempt=task.attempts, status=Task.Status.RUNNING, worker=worker[:100]
     )
@@ -209,15 +298,14 @@ def task_run(task_id: int, *, worker: str = "") -> str | None:
     from .execute import execute_task
 
     status, fields, error_text, trace = Task.Status.COMPLETED, {}, "", ""
-    heartbeat = Heartbeat(task.pk, token)
-    heartbeat.start()
+    heartbeats.add(task.pk, token)
     try:
         discard = bool(task.flow and task.flow.discard_events)
         with events_discarded(discard):
             try:
                 result = execute_task(task, context)
             finally:
-                heartbeat.stop()
+                heartbeats.discard(task.pk, token)
         if context._run_again:
             raise RunAgain
         fields = {"result": result, "progress": 100.0}
