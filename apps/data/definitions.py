@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Model
 
 T = TypeVar("T")
 
@@ -120,3 +121,44 @@ def clear() -> None:
     with _lock:
         _entries.clear()
         _token = None
+
+
+# --- elements, with what they refer to ------------------------------------------------
+
+MAX_DEPTH = 6  # a flow -> its webhook -> connection -> authorization -> client -> provider
+
+
+M = TypeVar("M", bound=Model)
+
+
+def element(model: type[M], pk: int) -> M | None:
+    """The element (or data type, or namespace) of ``model`` with primary key ``pk``, its
+    namespace and every element it refers to set on it, recursively, each cached once:
+    a task's flow with its translator, data types, webhook, connection… without a query
+    once cached. Small queries, one per element (one query joining them all took 150 ms
+    to build: 47 joins)."""
+    return cached(("element", model._meta.label_lower, pk), lambda: _load(model, pk, 0))
+
+
+def _load(model: type[M], pk: int, depth: int) -> M | None:
+    instance = model._base_manager.filter(pk=pk).first()
+    if instance is not None and depth < MAX_DEPTH:
+        for field in instance._meta.concrete_fields:
+            target_id = getattr(instance, field.attname) if field.many_to_one else None
+            related: Any = field.related_model
+            if target_id is None or not _is_definition(related):
+                continue
+
+            def build(related: Any = related, target_id: int = target_id) -> Model | None:
+                return _load(related, target_id, depth + 1)
+
+            target = cached(("element", related._meta.label_lower, target_id), build)
+            if target is not None:
+                setattr(instance, field.name, target)
+    return instance
+
+
+def _is_definition(model) -> bool:
+    from .models import Namespace
+
+    return model is Namespace or any(f.name == "namespace" for f in model._meta.concrete_fields)

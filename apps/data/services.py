@@ -70,6 +70,9 @@ def validator_for(data_type: DataType) -> CompiledSchema:
     )
 
 
+KEY_FAST_MAX = 64  # characters: well under RECORD_KEY_MAX_LENGTH for any encoding
+
+
 def record_key(data_type: DataType, data: Any) -> tuple[str | None, RecordProblem | None]:
     """The key of a record: the value of its primary key field, as text."""
     if not isinstance(data, dict):
@@ -181,8 +184,15 @@ def records_save(
         valid: dict[str, dict] = {}  # later duplicates of a key win
         # One look at the whole batch; record by record only when it holds a surrogate.
         suspect = jsonbounds.surrogate_problem(batch) is not None
+        field_name = data_type.primary_key
         for index, data in enumerate(batch, start=offset):
-            key, problem = record_key(data_type, data)
+            # The common case at once (an integer or a short text key, the type of a
+            # JSON number or string exactly); anything else is judged by record_key.
+            value = data.get(field_name) if field_name and type(data) is dict else None
+            if type(value) is int or (type(value) is str and 0 < len(value) <= KEY_FAST_MAX):
+                key, problem = str(value), None
+            else:
+                key, problem = record_key(data_type, data)
             if problem is None and suspect:
                 problem = text_problem(data)
             if problem is not None:

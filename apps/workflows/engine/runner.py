@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from apps.data.definitions import cached, one_read
+from apps.data.definitions import element, one_read
 
 from ..models import Algorithm, Execution, Flow, Task
 from .dispatcher import events_discarded
@@ -41,37 +41,13 @@ RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 600
 
 
-# What running a task reads of its flow: the flow with every element it uses, read in one
-# query and cached until the definitions change (apps.data.definitions), so that a task's
-# start costs the task's row only.
-_DATA_TYPES = ("source_data_type__namespace", "target_data_type__namespace", "algorithm__namespace")
-FLOW_RELATED = (
-    "namespace",
-    "event__namespace", "event__data_type__namespace", "event__trigger_evaluator__namespace",
-    "translator__namespace", *(f"translator__{path}" for path in _DATA_TYPES),
-    "response_translator__namespace", *(f"response_translator__{path}" for path in _DATA_TYPES),
-    "algorithm__namespace", "data_type__namespace", "before_submit__namespace",
-    "response_data_type__namespace", "connection_role__namespace",
-    "webhook__namespace", "webhook__connection__namespace",
-    "webhook__connection__authorization__namespace",
-    "webhook__connection__authorization__client__provider__namespace",
-    "authorization__namespace", "authorization__client__provider__namespace",
-)  # fmt: skip
-
-
 def flow_definition(flow_id: int) -> Flow | None:
     """The flow with every element it uses (shared while the definitions hold: read only)."""
-    return cached(
-        ("flow", flow_id),
-        lambda: Flow.objects.select_related(*FLOW_RELATED).filter(pk=flow_id).first(),
-    )
+    return element(Flow, flow_id)
 
 
 def algorithm_definition(algorithm_id: int) -> Algorithm | None:
-    return cached(
-        ("algorithm", algorithm_id),
-        lambda: Algorithm.objects.select_related("namespace").filter(pk=algorithm_id).first(),
-    )
+    return element(Algorithm, algorithm_id)
 
 
 def _attach_definitions(task: Task) -> None:
