@@ -50,3 +50,34 @@ def test_batches_in_one_transaction_store_each_their_own(thing):
     changed = [{**r, "name": "changed"} for r in records(0)]
     assert records_save(data_type=thing, records=changed).updated == N
     assert Record.objects.filter(data_type=thing, data__name="changed").count() == N
+
+
+def test_after_a_first_import_a_batch_of_new_changed_and_unchanged_rows_is_told_apart(thing):
+    """A first import inserts its batches before comparing (PostgreSQL); a batch that then
+    meets stored rows still says which were new, changed (with the old data for observers)
+    and unchanged, and stores exactly the changes."""
+    from apps.data.signals import records_saved
+
+    assert records_save(data_type=thing, records=records(0)).created == N
+    assert records_save(data_type=thing, records=records(N)).created == N  # inserted first
+    changed = [{**r, "name": "changed"} for r in records(0)[:5]]
+    mixed = records(2 * N)[:10] + changed + records(N)[: N - 15]
+    events = []
+
+    def keep(sender, event, **kwargs):
+        events.append(event)
+
+    records_saved.connect(keep)
+    try:
+        result = records_save(data_type=thing, records=mixed)
+    finally:
+        records_saved.disconnect(keep)
+    assert (result.created, result.updated, result.unchanged) == (10, 5, N - 15)
+    assert sorted(int(k) for k, _ in events[0].created) == list(range(2 * N, 2 * N + 10))
+    assert [(k, old["name"], new["name"]) for k, new, old in events[0].updated] == [
+        (str(i), f"n{i}", "changed") for i in range(5)
+    ]
+    assert stored(thing) == list(range(2 * N + 10))
+    assert Record.objects.filter(data_type=thing, data__name="changed").count() == 5
+    # and the next batch, all stored and unchanged, writes nothing
+    assert records_save(data_type=thing, records=records(N)).unchanged == N
