@@ -189,6 +189,8 @@ def records_save(
             # The common case at once (an integer or a short text key, the type of a
             # JSON number or string exactly); anything else is judged by record_key.
             value = data.get(field_name) if field_name and type(data) is dict else None
+            key: str | None
+            problem: RecordProblem | None
             if type(value) is int or (type(value) is str and 0 < len(value) <= KEY_FAST_MAX):
                 key, problem = str(value), None
             else:
