@@ -63,6 +63,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
     def authenticate(self, request):
         failures = AuthFailures()
         words = get_authorization_header(request).split()
+        if words and words[0].lower() == b"bearer":
+            # The OAuth habit: say how the platform wants its tokens rather than a bare 401.
+            raise AuthenticationFailed(
+                "API tokens are sent as 'Authorization: Token <token>', not 'Bearer'."
+            )
         if words and words[0].lower() == self.authenticate_header(request).lower().encode():
             failures.check(request)
         try:

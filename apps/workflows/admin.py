@@ -86,7 +86,15 @@ class AlgorithmAdmin(NamespacedAdmin, admin.ModelAdmin):
     @admin.action(description="Run now (no arguments)")
     def run_now(self, request, queryset):
         for algorithm in queryset:
-            task = services.algorithm_run(algorithm=algorithm, arguments={}, actor=request.user)
+            try:
+                task = services.algorithm_run(algorithm=algorithm, arguments={}, actor=request.user)
+            except ValidationError as error:  # it has required parameters
+                self.message_user(
+                    request,
+                    f"{' '.join(error.messages)} Use “Run with input” on its page.",
+                    level=messages.ERROR,
+                )
+                continue
             # Messages start with a word: the admin capitalises the first letter.
             self.message_user(request, f"Algorithm {algorithm}: task #{task.pk} enqueued.")
 

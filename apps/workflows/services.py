@@ -88,7 +88,18 @@ def flow_run(*, flow: Flow, actor=None, sync: bool = False) -> Task:
 def algorithm_run(
     *, algorithm: Algorithm, arguments: dict[str, Any], actor=None, sync: bool = False
 ) -> Task:
-    """Run an algorithm as a task; ``sync`` runs it here and returns the finished task."""
+    """Run an algorithm as a task; ``sync`` runs it here and returns the finished task.
+
+    The arguments are checked against the parameters first: a missing, unknown or
+    mistyped one is a ValidationError here, not a failed task later."""
+    from django.core.exceptions import ValidationError
+
+    from .engine.algorithms import AlgorithmFailed, bind_arguments
+
+    try:
+        bind_arguments(algorithm, arguments)
+    except AlgorithmFailed as error:
+        raise ValidationError({"input": str(error)}, code=error.code) from None
     task = Task.objects.create(
         namespace_id=algorithm.namespace_id,
         kind=Task.Kind.ALGORITHM,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from rest_framework.test import APIClient
+
 from apps.data.models import Namespace
 from apps.security import services
 from apps.security.models import Authorization
@@ -154,3 +156,15 @@ def test_listing_does_not_query_per_authorization(api, namespace, django_assert_
     with django_assert_max_num_queries(6):  # auth token, permissions, count, page
         response = api.get(AUTHORIZATIONS)
     assert response.json()["count"] == 5
+
+
+def test_a_token_sent_as_bearer_is_told_how_to_send_it(api):
+    """The OAuth habit (Authorization: Bearer …) gets the way the platform wants its
+    tokens, not a bare 401; the token itself is not echoed."""
+    token = api._credentials["HTTP_AUTHORIZATION"].split()[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get("/api/v2/setup/namespace/")
+    assert response.status_code == 401
+    detail = response.json()["detail"]
+    assert "Authorization: Token <token>" in detail and token not in detail

@@ -52,3 +52,20 @@ def test_scheduler_saved_in_the_admin_is_a_named_periodic_task(signed_in, namesp
     scheduler = Scheduler.objects.get()
     assert scheduler.kind == "scheduler"
     assert PeriodicTask.objects.get(pk=scheduler.periodic_task_id).name == "scheduler crm.nightly"
+
+
+def test_run_now_of_an_algorithm_that_needs_arguments_says_so(signed_in, algorithm):
+    from apps.workflows.models import Algorithm, Task
+
+    add = algorithm("add", "return a + b", parameters=["a", "b"])
+    free = algorithm("hello", "return 'hello'")
+    page = signed_in.post(
+        "/admin/workflows/algorithm/",
+        {"action": "run_now", "_selected_action": [add.pk, free.pk]},
+        follow=True,
+    )
+    text = page.content.decode()
+    assert "the parameter &#x27;a&#x27; is missing" in text and "Run with input" in text
+    assert "Algorithm crm.hello: task #" in text
+    assert list(Task.objects.values_list("algorithm__name", flat=True)) == ["hello"]
+    assert Algorithm.objects.count() == 2

@@ -101,6 +101,8 @@ def test_commands(adder, capsys):
         call_command("run_algorithm", "crm.add", "--input", "{a", "--sync")
     with pytest.raises(CommandError, match="parameter 'a' is missing"):
         call_command("run_algorithm", "crm.add", "--sync")
+    with pytest.raises(CommandError, match="parameter 'a' is missing"):
+        call_command("run_algorithm", "crm.add")  # checked before it is enqueued
 
 
 @pytest.mark.parametrize(
@@ -114,3 +116,19 @@ def test_references_in_the_wrong_shape_are_400(api, namespace, translator):
     )
     assert response.status_code == 400
     assert 'Expected an object {"namespace"' in response.json()["translator"][0]
+
+
+def test_tasks_by_flow_id_or_name(api, namespace, make, converter):
+    from apps.workflows.models import Flow
+    from apps.workflows.services import flow_enqueue
+
+    first = make(Flow, "first", translator=converter)
+    second = make(Flow, "second", translator=converter)
+    mine = flow_enqueue(flow=first)
+    flow_enqueue(flow=second)
+    for value in (str(first.pk), "crm.first"):
+        listed = api.get(f"/api/v2/setup/task/?flow={value}").json()["results"]
+        assert [t["id"] for t in listed] == [mine.pk], value
+    assert api.get("/api/v2/setup/task/?flow=crm.nope").json()["results"] == []
+    bad = api.get("/api/v2/setup/task/?flow=first")
+    assert bad.status_code == 400 and "namespace.name" in str(bad.json()["flow"])

@@ -22,16 +22,28 @@ def test_a_sync_run_answers_with_the_finished_task(api, adder, celery_worker_pro
     assert done.status_code == 200, done.json()
     assert done.json()["status"] == "completed" and done.json()["result"] == 5
     assert run(api, adder, {"input": {"a": 2}, "sync": True}).json()["result"] == 3
+    # Arguments are checked before anything runs: a 400 that says which, and no task.
+    before = api.get("/api/v2/setup/task/").json()["count"]
     missing = run(api, adder, {"input": {}, "sync": True})
-    assert missing.status_code == 200 and missing.json()["status"] == "failed"
-    notes = api.get(f"/api/v2/setup/notification/?task={missing.json()['id']}").json()
-    assert "parameter 'a' is missing" in notes["results"][0]["message"]
+    assert missing.status_code == 400
+    assert "parameter 'a' is missing" in str(missing.json()["input"])
+    mistyped = run(api, adder, {"input": {"a": "x", "b": 3}})
+    assert mistyped.status_code == 400
+    assert "the parameter 'a' must be an integer, not 'x'" in str(mistyped.json()["input"])
+    unknown = run(api, adder, {"input": {"a": 1, "c": 3}})
+    assert unknown.status_code == 400 and "unknown argument(s) c" in str(unknown.json()["input"])
+    assert api.get("/api/v2/setup/task/").json()["count"] == before
 
 
-def test_failed_runs_say_why_and_types_are_checked(api, adder, celery_worker_process):
-    body = run(api, adder, {"input": {"a": "x", "b": 3}, "sync": True}).json()
+def test_failed_runs_say_why(api, namespace, celery_worker_process):
+    boom = api.post(
+        "/api/v2/setup/algorithm/",
+        {"namespace": "crm", "name": "boom", "code": "return 1 / 0"},
+        format="json",
+    ).json()
+    body = run(api, boom, {"input": {}, "sync": True}).json()
     assert body["status"] == "failed"
-    assert "the parameter 'a' must be an integer, not 'x'" in body["error"]
+    assert "ZeroDivisionError" in body["error"] and "line 1" in body["error"]
     notes = api.get(f"/api/v2/setup/notification/?task={body['id']}").json()["results"]
     assert "traceback" not in str(notes) and "site-packages" not in str(notes)
     listed = api.get("/api/v2/setup/task/?status=failed").json()["results"]

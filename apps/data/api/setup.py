@@ -34,12 +34,23 @@ MAX_ID = 2**63 - 1
 
 def narrowed(queryset, params, allowed: dict):
     """``queryset`` filtered by the query ``params`` named in ``allowed``: each maps to
-    "id" (a row id) or to the list of values it may take. A bad value is a 400."""
+    "id" (a row id), "element" (an element's id or its ``namespace.name``) or to the list
+    of values it may take. A bad value is a 400."""
     for name, values in allowed.items():
         raw = params.get(name)
         if not raw:
             continue
-        if values == "id":
+        if values == "element" and not raw.isdigit():
+            namespace, dot, element = raw.partition(".")
+            if not (dot and namespace and element):
+                raise DRFValidationError(
+                    {name: f"{raw!r} is neither an id nor a namespace.name (crm.import_contacts)."}
+                )
+            queryset = queryset.filter(
+                **{f"{name}__namespace__name": namespace, f"{name}__name": element}
+            )
+            continue
+        if values in ("id", "element"):
             if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
                 raise DRFValidationError({name: f"{raw!r} is not an id (a whole number)."})
             value: object = int(raw)

@@ -31,9 +31,12 @@ class AlgorithmViewSet(NamespacedViewSet):
         self.require_change(algorithm.namespace)
         body = s.RunInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task = services.algorithm_run(
-            algorithm=algorithm, arguments=body.validated_data["input"], actor=request.user
-        )
+        try:
+            task = services.algorithm_run(
+                algorithm=algorithm, arguments=body.validated_data["input"], actor=request.user
+            )
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
         return _task_response(task, sync=body.validated_data["sync"])
 
 
@@ -82,7 +85,7 @@ class FlowViewSet(NamespacedViewSet):
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Tasks of the namespaces you can see; ``?status=failed``, ``?flow=<id>``."""
+    """Tasks of the namespaces you can see; ``?status=failed``, ``?flow=<id or ns.name>``."""
 
     serializer_class = s.TaskSerializer
     queryset = Task.objects.select_related(
@@ -92,7 +95,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
         queryset = super().get_queryset().filter(namespace__in=visible)
-        allowed = {"status": Task.Status.values, "kind": Task.Kind.values, "flow": "id"}
+        allowed = {"status": Task.Status.values, "kind": Task.Kind.values, "flow": "element"}
         return narrowed(queryset, self.request.query_params, allowed)
 
     def _change(self, task):

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ...models import Algorithm, Task
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         if not isinstance(arguments, dict):
             raise CommandError("--input must be a JSON object of arguments")
         with quiet_task_log():
-            task = algorithm_run(algorithm=algorithm, arguments=arguments, sync=options["sync"])
+            try:
+                task = algorithm_run(algorithm=algorithm, arguments=arguments, sync=options["sync"])
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
         if not options["sync"]:
             self.stdout.write(str(task.pk))
             return
