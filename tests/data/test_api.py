@@ -241,3 +241,19 @@ def test_a_data_type_with_a_new_key_prefix_keys_records_that_come_without_one(ap
               format="json")  # fmt: skip
     missing = api.post("/api/v2/crm/Lead/", {"name": "c"}, format="json")
     assert missing.status_code == 400 and "'ref' is missing" in str(missing.json())
+
+
+def test_a_name_taken_in_its_namespace_says_which_element_has_it(api, namespace):
+    body = {"namespace": "crm", "name": "Contact", "schema": {"type": "object"}}
+    assert api.post("/api/v2/setup/data_type/", body, format="json").status_code == 201
+    again = api.post("/api/v2/setup/data_type/", body, format="json")
+    assert again.status_code == 400
+    assert again.json() == {
+        "name": ["Data type crm.Contact exists already: choose another name, or change that one."]
+    }
+    algorithm = {"namespace": "crm", "name": "add", "code": "return 1"}
+    assert api.post("/api/v2/setup/algorithm/", algorithm, format="json").status_code == 201
+    taken = api.post("/api/v2/setup/algorithm/", algorithm, format="json").json()
+    assert taken["name"] == [
+        "Algorithm crm.add exists already: choose another name, or change that one."
+    ]

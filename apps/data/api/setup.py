@@ -11,14 +11,17 @@ may view and refuses writes (403) in namespaces they may not change.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.validators import UniqueTogetherValidator
 
 from .. import permissions
-from ..models import Namespace
+from ..models import NAME_PATTERN, Namespace
 from ..usage import describe_users, emptied_users
 
 
@@ -42,7 +45,7 @@ def narrowed(queryset, params, allowed: dict):
             continue
         if values == "element" and not raw.isdigit():
             namespace, dot, element = raw.partition(".")
-            if not (dot and namespace and element):
+            if not (dot and re.match(NAME_PATTERN, namespace) and re.match(NAME_PATTERN, element)):
                 raise DRFValidationError(
                     {name: f"{raw!r} is neither an id nor a namespace.name (crm.import_contacts)."}
                 )
@@ -73,6 +76,27 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class UniqueNameValidator(UniqueTogetherValidator):
+    """An element's name taken in its namespace: say which element has it (DRF's own
+    message was "The fields namespace, name must make a unique set.")."""
+
+    def __call__(self, attrs, serializer):
+        try:
+            super().__call__(attrs, serializer)
+        except DRFValidationError:
+            model = serializer.Meta.model
+            namespace = attrs.get("namespace") or getattr(serializer.instance, "namespace", None)
+            name = attrs.get("name") or getattr(serializer.instance, "name", "")
+            what = str(model._meta.verbose_name).capitalize()
+            raise DRFValidationError(
+                {
+                    "name": f"{what} {namespace}.{name} exists already: choose another name, "
+                    "or change that one."
+                },
+                code="unique",
+            ) from None
+
+
 class SetupSerializer(serializers.ModelSerializer):
     """The base of every setup element's serializer: text fields take only strings."""
 
@@ -81,6 +105,14 @@ class SetupSerializer(serializers.ModelSerializer):
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
     }
+
+    def get_unique_together_validators(self):
+        validators = super().get_unique_together_validators()
+        for index, validator in enumerate(validators):
+            if set(validator.fields) == {"namespace", "name"}:
+                named = UniqueNameValidator(validator.queryset, validator.fields)
+                validators[index] = named
+        return validators
 
 
 def actor_of(serializer: serializers.BaseSerializer):
