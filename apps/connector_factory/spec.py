@@ -71,7 +71,8 @@ class SpecError(ValueError):
     code = "invalid_spec"
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+        # Problems are sentences: joined without doubling their full stops (".;").
+        super().__init__("; ".join(problem.rstrip(".") for problem in problems) + ".")
         self.problems = problems
 
 

@@ -313,10 +313,10 @@ class Call:
             )  # fmt: skip
             sent = response.request
         except requests.ConnectTimeout as exc:
-            error, code = f"timed out connecting (after {timeout[0]:g} s)", "timeout"
+            error, code = f"timed out connecting (after {timeout[0]:.3g} s)", "timeout"
             sent, self._unsent = exc.request, True
         except requests.Timeout as exc:
-            error, code = f"timed out waiting for the answer (after {timeout[1]:g} s)", "timeout"
+            error, code = f"timed out waiting for the answer (after {timeout[1]:.3g} s)", "timeout"
             sent = exc.request
         except requests.ConnectionError as exc:
             error, code, sent = connection_problem(exc), "connection_error", exc.request

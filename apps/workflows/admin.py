@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_celery_beat.models import ClockedSchedule, SolarSchedule
 
 from apps.data.admin_mixins import NamespacedAdmin
 from apps.data.widgets import JSONEditorWidget
@@ -97,6 +98,13 @@ class AlgorithmAdmin(NamespacedAdmin, admin.ModelAdmin):
                 continue
             # Messages start with a word: the admin capitalises the first letter.
             self.message_user(request, f"Algorithm {algorithm}: task #{task.pk} enqueued.")
+
+
+# Schedulers are the platform's way to run flows at times; django-celery-beat's solar and
+# one-off (clocked) schedules are not used by them and only cluttered the admin index.
+for _unused in (ClockedSchedule, SolarSchedule):
+    if admin.site.is_registered(_unused):
+        admin.site.unregister(_unused)
 
 
 @admin.register(Translator)

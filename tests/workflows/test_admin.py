@@ -69,3 +69,9 @@ def test_run_now_of_an_algorithm_that_needs_arguments_says_so(signed_in, algorit
     assert "Algorithm crm.hello: task #" in text
     assert list(Task.objects.values_list("algorithm__name", flat=True)) == ["hello"]
     assert Algorithm.objects.count() == 2
+
+
+def test_the_admin_index_lists_no_schedules_the_platform_does_not_use(signed_in):
+    index = signed_in.get("/admin/").content.decode()
+    assert "Schedulers" in index and "Periodic tasks" in index
+    assert "Clocked" not in index and "Solar" not in index

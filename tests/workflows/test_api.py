@@ -132,3 +132,28 @@ def test_tasks_by_flow_id_or_name(api, namespace, make, converter):
     assert api.get("/api/v2/setup/task/?flow=crm.nope").json()["results"] == []
     bad = api.get("/api/v2/setup/task/?flow=first")
     assert bad.status_code == 400 and "namespace.name" in str(bad.json()["flow"])
+
+
+def test_task_status_command(capsys, api, adder):
+    from django.core.management import CommandError, call_command
+
+    from apps.workflows.models import Algorithm, Task
+    from apps.workflows.services import algorithm_run
+
+    done = algorithm_run(
+        algorithm=Algorithm.objects.get(name="add"), arguments={"a": 1, "b": 2}, sync=True
+    )
+    call_command("task_status", str(done.pk))
+    assert json.loads(capsys.readouterr().out) == {
+        "task": done.pk,
+        "status": "completed",
+        "result": 3,
+        "errors": [],
+    }
+    Task.objects.filter(pk=done.pk).update(status=Task.Status.FAILED)
+    with pytest.raises(CommandError, match=f"task #{done.pk}"):
+        call_command("task_status", str(done.pk))
+    with pytest.raises(CommandError, match="No task #999999"):
+        call_command("task_status", "999999")
+    with pytest.raises(CommandError, match="0 to 3600"):
+        call_command("task_status", str(done.pk), "--wait", "-1")
