@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.data.models import Record
+from apps.data.models import Namespace, Record
 
 SCHEMA = {
     "type": "object",
@@ -257,3 +257,20 @@ def test_a_name_taken_in_its_namespace_says_which_element_has_it(api, namespace)
     assert taken["name"] == [
         "Algorithm crm.add exists already: choose another name, or change that one."
     ]
+
+
+def test_bulk_delete_by_filter_or_all(api, api_as, make_user, grant, contact_type):
+    url = "/api/v2/crm/Contact/"
+    body = [{"id": i, "name": "old" if i < 3 else "new"} for i in range(6)]
+    assert api.post(url, body, format="json").status_code == 200
+    bare = api.delete(url)
+    assert bare.status_code == 400 and "?all=1" in str(bare.json()["all"])
+    assert Record.objects.count() == 6  # a bare DELETE removes nothing
+    assert api.delete(url + "?name=old").json() == {"deleted": 3}
+    assert sorted(Record.objects.values_list("key", flat=True)) == ["3", "4", "5"]
+    assert api.delete(url + "?id__frob=1").status_code == 400  # a bad filter deletes nothing
+    viewer = make_user("viewer")
+    grant(viewer, Namespace.objects.get(name="crm"))
+    assert api_as(viewer).delete(url + "?all=1").status_code == 403
+    assert api.delete(url + "?all=1").json() == {"deleted": 3}
+    assert not Record.objects.exists()

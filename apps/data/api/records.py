@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from .. import permissions, services
 from ..definitions import cached, one_read
 from ..models import DataType, Record
-from .filters import filter_records
+from .filters import RESERVED_PARAMS, filter_records
 from .parsers import JSONParser
 from .serializers import RecordSerializer
 from .setup import as_drf_error
@@ -127,6 +127,22 @@ class RecordListView(RecordsMixin):
             self.get_serializer(record).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(operation_id="records_bulk_delete")
+    def delete(self, request, *args, **kwargs):
+        """Delete the records the query's filters match (``?status=old``); every record of
+        the data type only with ``?all=1``, so that a bare DELETE removes nothing."""
+        data_type = self.data_type(change=True)
+        params = request.query_params.copy()
+        everything = params.pop("all", [""])[-1] in {"1", "true"}
+        if not set(params) - RESERVED_PARAMS and not everything:
+            raise ValidationError(
+                {"all": f"Give filters (?field=value) to choose the records to delete, or "
+                        f"?all=1 to delete every record of {data_type}."}
+            )  # fmt: skip
+        records = filter_records(Record.objects.filter(data_type=data_type), data_type, params)
+        deleted, _ = records.delete()
+        return Response({"deleted": deleted})
 
 
 class RecordDetailView(RecordsMixin):
