@@ -7,12 +7,15 @@ Writes go through :mod:`apps.gateway.services`.
 
 from __future__ import annotations
 
+from rest_framework import serializers
+
 from apps.data.api.fields import ReferenceField
 from apps.data.api.setup import NamespaceField, SetupSerializer, actor_of
+from apps.data.models import Namespace
 from apps.security.models import Authorization
 
 from .. import services
-from ..models import Connection, ConnectionRole, Webhook
+from ..models import Connection, ConnectionRole, RequestLog, Webhook
 
 TIMESTAMPS = ["created_at", "updated_at"]
 
@@ -95,3 +98,22 @@ class ConnectionRoleSerializer(ElementSerializer):
         model = ConnectionRole
         fields = ["id", "namespace", "name", "connections", "webhooks", *TIMESTAMPS]
         read_only_fields = ["id", *TIMESTAMPS]
+
+
+class RequestLogSerializer(serializers.ModelSerializer):
+    """One attempt of an outbound call, as logged: redacted headers, bodies cut short."""
+
+    namespace: serializers.SlugRelatedField[Namespace] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+    webhook: serializers.StringRelatedField[Webhook] = serializers.StringRelatedField()
+    connection: serializers.StringRelatedField[Connection] = serializers.StringRelatedField()
+
+    class Meta:
+        model = RequestLog
+        fields = [
+            "id", "namespace", "webhook", "connection", "method", "url", "status",
+            "duration_ms", "attempt", "request_headers", "request_body", "response_body",
+            "error", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
