@@ -117,6 +117,7 @@ class TryResult:
     url: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     records: list[tuple[str, str]] = field(default_factory=list)  # (one line, in full)
+    raw: list[Any] = field(default_factory=list)  # the same records as they came
     shown: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     error: str = ""
@@ -163,6 +164,7 @@ def webhook_try(
                 shown = page.records[:PREVIEW_RECORDS]
                 result.shown = len(shown)
                 result.records = [_preview(record) for record in shown]
+                result.raw = list(shown)
     except GatewayError as error:
         if result.status is not None and fetch is not None and fetch.call.deadline is not None \
                 and time.monotonic() >= fetch.call.deadline:  # fmt: skip

@@ -3,11 +3,18 @@ and the request log of outbound calls: /api/v2/setup/request_log/ (read only).""
 
 from __future__ import annotations
 
-from rest_framework import mixins, viewsets
+import json
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
 
 from apps.data import permissions
 from apps.data.api.setup import NamespacedViewSet, narrowed
 
+from ..admin_try import TryForm, webhook_try
 from ..models import Connection, ConnectionRole, RequestLog, Webhook
 from .serializers import (
     ConnectionRoleSerializer,
@@ -15,6 +22,25 @@ from .serializers import (
     RequestLogSerializer,
     WebhookSerializer,
 )
+
+
+class TryInputSerializer(serializers.Serializer):
+    connection = serializers.CharField(required=False, help_text="ns.name; default: the webhook's")
+    template_values = serializers.DictField(required=False)
+    parameters = serializers.DictField(required=False)
+    body = serializers.JSONField(required=False, allow_null=True)
+    all_pages = serializers.BooleanField(required=False, default=False)
+
+
+class TryResultSerializer(serializers.Serializer):
+    status = serializers.IntegerField(allow_null=True)
+    url = serializers.CharField()
+    headers = serializers.DictField()
+    records = serializers.ListField()
+    shown = serializers.IntegerField()
+    stats = serializers.DictField()
+    capped = serializers.BooleanField()
+    error = serializers.CharField()
 
 
 class ConnectionViewSet(NamespacedViewSet):
@@ -32,6 +58,46 @@ class ConnectionRoleViewSet(NamespacedViewSet):
 class WebhookViewSet(NamespacedViewSet):
     serializer_class = WebhookSerializer
     queryset = Webhook.objects.select_related("namespace", "connection__namespace")
+
+    @extend_schema(request=TryInputSerializer, responses=TryResultSerializer)
+    @action(detail=True, methods=["post"], url_path="try")
+    def try_(self, request, pk=None):
+        """Call the webhook once, as the admin's Try page does: the first page's status,
+        redacted headers and first records, the page and record counts, or the error
+        (a 200 either way: the call was made). Through its own connection, or another
+        (``"connection": "ns.name"``) of a namespace you may change."""
+        webhook = self.get_object()
+        body = TryInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        given = body.validated_data
+        connection = None
+        if given.get("connection"):
+            namespace, _, name = given["connection"].partition(".")
+            connection = Connection.objects.filter(namespace__name=namespace, name=name).first()
+            if connection is None or not permissions.can_view(request.user, connection.namespace):
+                unknown = f"There is no connection {given['connection']} that you can see."
+                raise DRFValidationError({"connection": unknown})
+        form = TryForm(
+            {
+                "connection": connection.pk if connection else "",
+                "template_values": json.dumps(given.get("template_values") or {}),
+                "parameters": json.dumps(given.get("parameters") or {}),
+                "body": "" if given.get("body") is None else json.dumps(given["body"]),
+                "all_pages": given.get("all_pages") or "",
+            },
+            webhook=webhook,
+            user=request.user,
+        )
+        if not form.is_valid():
+            raise DRFValidationError(form.errors)
+        result = webhook_try(webhook=webhook, **form.cleaned_data)
+        return Response(
+            {
+                "status": result.status, "url": result.url, "headers": result.headers,
+                "records": result.raw, "shown": result.shown, "stats": result.stats,
+                "capped": result.capped, "error": result.error,
+            }
+        )  # fmt: skip
 
 
 class RequestLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
