@@ -138,8 +138,18 @@ def spec_problems(spec: Any, *, existing: Connector | None = None) -> list[str]:
         return [f"spec must be a JSON object, not {type(spec).__name__}"]
     errors = sorted(_VALIDATOR.iter_errors(spec), key=lambda e: list(e.absolute_path))
     problems = [_schema_message(error) for error in errors]
-    # The checks below read a section only when it has the right shape.
-    broken = [tuple(error.absolute_path) for error in errors]
+    # The checks below read a section only when it has the right shape. A problem of the
+    # whole spec breaks no section when it is an unknown key, only the missing one when a
+    # section is missing: the other sections' problems are listed at once all the same.
+    broken: list[tuple] = []
+    for error in errors:
+        path = tuple(error.absolute_path)
+        if path == () and error.validator == "additionalProperties":
+            continue
+        if path == () and error.validator == "required":
+            broken += [(name,) for name in error.validator_value if name not in spec]
+            continue
+        broken.append(path)
 
     def fine(*section, exact: bool = False) -> bool:
         if () in broken:

@@ -89,3 +89,17 @@ def test_the_plan_has_the_seeds_elements_for_the_chosen_processes():
                         ("authorization_provider", "default_provider")]  # fmt: skip
     assert ("observer", "handle_contact") in plan and ("flow", "export_contact") in plan
     assert not [name for _, name in plan if "import" in name or name.startswith("get_")]
+
+
+def test_an_unknown_or_missing_section_hides_no_other_problem():
+    spec = contact_spec("ftp://api.example.com")
+    spec["colour"] = "blue"  # a key the spec does not know
+    spec["resources"][0]["import"]["records_path"] = "data["
+    problems = spec_problems(spec)
+    assert any("colour" in p for p in problems)
+    assert any(p.startswith("connection.base_url: 'ftp://api.example.com'") for p in problems)
+    assert any(p.startswith("resources[0].import.records_path") for p in problems)
+    del spec["colour"], spec["connection"]
+    problems = spec_problems(spec)
+    assert any("connection" in p and "required" in p for p in problems)
+    assert any(p.startswith("resources[0].import.records_path") for p in problems)
