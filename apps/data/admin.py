@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
@@ -68,6 +68,15 @@ class DataTypeAdmin(NamespacedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(record_count=Count("records"))
+
+    def save_model(self, request, obj, form, change):
+        before = DataType.objects.filter(pk=obj.pk).values_list("schema_version", flat=True)
+        version = before.first() if change else None
+        super().save_model(request, obj, form, change)
+        if change and obj.schema_version != version:
+            warning = services.schema_change_warning(obj)
+            if warning:
+                self.message_user(request, warning, level=messages.WARNING)
 
     @admin.display(description="records", ordering="record_count")
     def record_count(self, obj):

@@ -296,3 +296,32 @@ def element_save(element: Any, fields: dict[str, Any], *, skip=None, actor=None)
         for name in many & set(fields):
             getattr(element, name).set(fields[name])
     return element
+
+
+# --- schema changes -------------------------------------------------------------------
+
+FIT_CHECK_LIMIT = 100_000  # stored records a schema change looks at, at most
+
+
+def schema_change_warning(data_type: DataType, *, limit: int = FIT_CHECK_LIMIT) -> str:
+    """After a schema change: how many stored records no longer fit it ("" when all do),
+    with the first one's problem. They stay as stored; a write of one is checked anew."""
+    validator = validator_for(data_type)
+    checked = misfits = 0
+    first = ""
+    rows = Record.objects.filter(data_type=data_type).order_by("pk").values_list("key", "data")
+    for key, data in rows[:limit].iterator(chunk_size=2000):
+        checked += 1
+        if not validator.is_valid(data):
+            misfits += 1
+            if not first:
+                problem = validator.explain(data)[0]
+                first = f"key {key}: {problem.path}: {problem.message}"
+    if not misfits:
+        return ""
+    total = Record.objects.filter(data_type=data_type).count() if checked == limit else checked
+    scope = f"{misfits} of {checked}" + (f" checked (of {total})" if total > checked else "")
+    return (
+        f"{scope} stored record(s) of {data_type} no longer fit its schema (first: {first}). "
+        "They stay as they are; writing one again checks it against the new schema."
+    )

@@ -88,3 +88,24 @@ def test_namespace_permissions_are_granted_in_the_admin(client, admin_user, make
     client.force_login(bob)
     listing = client.get("/admin/data/record/").content.decode()
     assert "crm-only" in listing and "hr-only" not in listing
+
+
+def test_the_admin_warns_when_stored_records_no_longer_fit_a_changed_schema(client, admin_user):
+    from apps.data.models import DataType, Namespace, Record
+    from apps.data.services import data_type_save, records_save
+
+    client.force_login(admin_user)
+    namespace = Namespace.objects.create(name="shop")
+    item = data_type_save(namespace=namespace, name="Item", schema={"type": "object"})
+    records_save(data_type=item, records=[{"id": 1, "sku": "a"}, {"id": 2}])
+    page = client.post(
+        f"/admin/data/datatype/{item.pk}/change/",
+        {"namespace": namespace.pk, "name": "Item", "title": "", "primary_key": "id",
+         "new_key_prefix": "", "schema": '{"type": "object", "required": ["sku"]}'},
+        follow=True,
+    )  # fmt: skip
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert DataType.objects.get(pk=item.pk).schema["required"] == ["sku"]
+    assert "1 of 2 stored record(s) of shop.Item no longer fit its schema" in text
+    assert Record.objects.count() == 2

@@ -274,3 +274,20 @@ def test_bulk_delete_by_filter_or_all(api, api_as, make_user, grant, contact_typ
     assert api_as(viewer).delete(url + "?all=1").status_code == 403
     assert api.delete(url + "?all=1").json() == {"deleted": 3}
     assert not Record.objects.exists()
+
+
+def test_a_schema_change_says_how_many_stored_records_no_longer_fit(api, contact_type):
+    records = [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bob"}, {"id": 3}]
+    assert api.post("/api/v2/crm/Contact/", records, format="json").status_code == 200
+    url = f"/api/v2/setup/data_type/{contact_type['id']}/"
+    stricter = {"type": "object", "required": ["name"], "properties": {"id": {"type": "integer"}}}
+    changed = api.patch(url, {"schema": stricter}, format="json")
+    assert changed.status_code == 200
+    assert changed.json()["warnings"] == [
+        "1 of 3 stored record(s) of crm.Contact no longer fit its schema (first: key 3: "
+        '$: "name" is a required property). They stay as they are; writing one again checks '
+        "it against the new schema."
+    ]
+    assert Record.objects.count() == 3  # nothing lost
+    same = api.patch(url, {"title": "People"}, format="json")
+    assert "warnings" not in same.json()  # the schema did not change

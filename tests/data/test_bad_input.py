@@ -101,7 +101,8 @@ def test_deep_json_is_a_400_on_every_post_endpoint(api, contacts):
     paths = [
         "/api/v2/" + str(p.pattern).strip("^$")
         for p in setup_urlpatterns
-        if p.name.endswith("-list") and p.name not in {"task-list", "notification-list"}
+        if p.name.endswith("-list")
+        and p.name not in {"task-list", "notification-list", "request_log-list"}  # read only
     ]
     paths += ["/api/v2/crm/Contact/", "/api/v2/auth/token/"]
     assert len(paths) >= 14

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from .. import permissions
+from .. import permissions, services
 from ..models import DataType, Namespace
 from .serializers import DataTypeSerializer, NamespaceSerializer
 from .setup import NamespacedViewSet, as_drf_error
@@ -45,3 +45,15 @@ class NamespaceViewSet(viewsets.ModelViewSet):
 class DataTypeViewSet(NamespacedViewSet):
     serializer_class = DataTypeSerializer
     queryset = DataType.objects.select_related("namespace")
+
+    def update(self, request, *args, **kwargs):
+        """A changed schema answers, under ``warnings``, how many stored records no longer
+        fit it (they are kept as they are)."""
+        before = self.get_object().schema_version
+        response = super().update(request, *args, **kwargs)
+        data_type = DataType.objects.get(pk=response.data["id"])
+        if data_type.schema_version != before:
+            warning = services.schema_change_warning(data_type)
+            if warning:
+                response.data["warnings"] = [warning]
+        return response
