@@ -7,8 +7,9 @@ terminal) stops all three within about ten seconds: a warm shutdown, then a
 cold one. The children die with the runner even when it is killed outright
 (Linux's parent-death signal).
 
-Environment: PORT (8000), HOST (127.0.0.1), WORKER_CONCURRENCY (4), and with
-PLATFORM_ENV=production WEB_CONCURRENCY (2): gunicorn instead of runserver.
+Environment (or the project's .env, as the settings read it): PORT (8000), HOST
+(127.0.0.1), WORKER_CONCURRENCY (4), and with PLATFORM_ENV=production
+WEB_CONCURRENCY (2): gunicorn instead of runserver.
 """
 
 from __future__ import annotations
@@ -194,7 +195,18 @@ def stop(children: list[Child]) -> None:
             child.process.wait()
 
 
+def load_env_file() -> None:
+    """The project's .env (ENV_FILE names another), as the settings read it: its
+    variables fill in what the environment does not set (PORT, HOST, DATA_DIR…)."""
+    env_file = Path(os.environ.get("ENV_FILE") or ROOT / ".env")
+    if env_file.is_file():
+        import environ
+
+        environ.Env.read_env(env_file)
+
+
 def main() -> int:
+    load_env_file()
     tty = sys.stdout.isatty()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     children = [Child(name, command, env, tty) for name, command in commands().items()]

@@ -249,6 +249,18 @@ def data_type_save(
 ) -> DataType:
     """Create or change a data type; the schema is checked before anything is written."""
     check_schema_depth(schema)  # before field validation recurses into it
+    if instance is not None and instance.pk:
+        stored = DataType.objects.filter(pk=instance.pk).values_list("primary_key", flat=True)
+        before = stored.first()
+        held = Record.objects.filter(data_type_id=instance.pk).count() if before else 0
+        if before is not None and before != primary_key and held:
+            raise ValidationError(
+                {"primary_key": f"{instance} holds {held} record(s) keyed by {before!r}: with "
+                 "another primary key the same records would be stored again under new keys. "
+                 "Delete its records first (DELETE /api/v2/<namespace>/<type>/?all=1), or "
+                 "make a new data type."},
+                code="key_in_use",
+            )  # fmt: skip
     data_type = instance or DataType(namespace=namespace)
     data_type.namespace = namespace
     data_type.name = name

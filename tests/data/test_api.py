@@ -291,3 +291,17 @@ def test_a_schema_change_says_how_many_stored_records_no_longer_fit(api, contact
     assert Record.objects.count() == 3  # nothing lost
     same = api.patch(url, {"title": "People"}, format="json")
     assert "warnings" not in same.json()  # the schema did not change
+
+
+def test_the_primary_key_of_a_type_holding_records_cannot_change(api, contact_type):
+    url = f"/api/v2/setup/data_type/{contact_type['id']}/"
+    assert api.patch(url, {"primary_key": "name"}, format="json").status_code == 200  # empty
+    assert api.patch(url, {"primary_key": "id"}, format="json").status_code == 200
+    assert (
+        api.post("/api/v2/crm/Contact/", {"id": 1, "name": "Ann"}, format="json").status_code == 201
+    )
+    refused = api.patch(url, {"primary_key": "name"}, format="json")
+    assert refused.status_code == 400
+    assert "holds 1 record(s) keyed by 'id'" in refused.json()["primary_key"][0]
+    assert api.get(url).json()["primary_key"] == "id"
+    assert api.patch(url, {"title": "People"}, format="json").status_code == 200  # same key

@@ -278,3 +278,43 @@ def test_a_long_run_keeps_its_lock(monkeypatch, namespace, algorithm):
     worker.join(timeout=60)  # a busy machine is slow to end it; it must end all the same
     assert outcome["status"] == Task.Status.FAILED  # the time limit ended it, as it should
     assert "Time limit of 2.5 s exceeded" in Task.objects.get(pk=task.pk).executions.get().error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_task_writes_nothing_more_and_ends_cancelled(namespace, algorithm, contact):
+    """Cancel while its code runs: the code's next write is refused, the task ends
+    cancelled (not failed), and no failure is notified."""
+    import threading
+    import time
+
+    from apps.data.models import Record
+    from apps.workflows.models import Notification
+    from apps.workflows.services import task_cancel
+
+    late = algorithm(
+        "late_write",
+        "import datetime\n"
+        "api.records('Contact').save([{'id': 1}])\n"
+        "start = datetime.datetime.now()\n"
+        "while (datetime.datetime.now() - start).total_seconds() < 2:\n"
+        "    pass\n"
+        "api.records('Contact').save([{'id': 777}])\n"
+        "return 'done'",
+        time_limit=20,
+    )
+    task = Task.objects.create(
+        namespace=late.namespace, kind=Task.Kind.ALGORITHM, algorithm=late, input={}
+    )
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("status", task_run(task.pk)))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not Record.objects.filter(key="1").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    task_cancel(task=Task.objects.get(pk=task.pk))
+    worker.join(timeout=60)
+    assert outcome["status"] == Task.Status.CANCELLED
+    assert sorted(Record.objects.values_list("key", flat=True)) == ["1"]  # not 777
+    assert Task.objects.get(pk=task.pk).status == Task.Status.CANCELLED
+    assert not Notification.objects.filter(task=task, level="error").exists()
+    assert "cancelled" in Task.objects.get(pk=task.pk).executions.get().error

@@ -86,6 +86,7 @@ class TaskContext:
         self._run_again = False
         # A task done within PROGRESS_SECONDS writes no progress but its end's 100%.
         self._progress_written = time.monotonic()
+        self._cancel_checked = time.monotonic()
 
     def save_state(self) -> None:
         """Store the state (a no-op when it is as last stored: nothing to write)."""
@@ -114,6 +115,18 @@ class TaskContext:
 
     def run_again(self) -> None:
         self._run_again = True
+
+    def check_cancelled(self, *, now: bool = True) -> None:
+        """Raise Cancelled if the task was cancelled: before every write its code asks
+        for (``now``), at most twice a second before reads. A cancelled task's code
+        writes nothing more, though it may run on until its time limit."""
+        moment = time.monotonic()
+        if not now and moment - self._cancel_checked < 0.5:
+            return
+        self._cancel_checked = moment
+        status = Task.objects.filter(pk=self.task.pk).values_list("status", flat=True).first()
+        if status == Task.Status.CANCELLED:
+            raise Cancelled(f"Task #{self.task.pk} was cancelled.")
 
     def notify(self, message: str, level: str = "info", attachment: Any = None) -> None:
         from ..services import notify
@@ -290,6 +303,9 @@ def _run_locked(task: Task, token: str, worker: str) -> str | None:
     except Cancelled as error:
         status, error_text = Task.Status.CANCELLED, str(error)
     except Exception as error:
+        if _was_cancelled(task.pk):  # it failed after, or because, it was cancelled
+            return _end(task, execution, token, context, Task.Status.CANCELLED,
+                        f"Task #{task.pk} was cancelled.", {}, "")  # fmt: skip
         error_text = describe(error)
         # A user's task failing is not the platform failing: one line in the worker's log;
         # the traceback is kept with the execution, for operators (not for API users).
@@ -297,15 +313,33 @@ def _run_locked(task: Task, token: str, worker: str) -> str | None:
         logger.warning(
             "Task #%s attempt %s failed: %s", task.pk, task.attempts, " ".join(error_text.split())
         )
-        retry = task.attempts < task.max_attempts and transient(error)
+        may_retry = task.attempts < task.max_attempts
+        retry = may_retry and transient(error)
         status = Task.Status.RETRYING if retry else Task.Status.FAILED
         detail = getattr(error, "detail", None)
+        if retry:
+            outcome = " — it will be retried."
+        elif may_retry:
+            outcome = (" — not retried: another attempt would fail the same way (a 4xx "
+                       "answer or a problem of the definitions).")  # fmt: skip
+        else:
+            outcome = ""
         context.notify(
             f"{task.description or 'Task'} failed (attempt {task.attempts} of "
-            f"{task.max_attempts}): {error_text}" + (" — it will be retried." if retry else ""),
+            f"{task.max_attempts}): {error_text}" + outcome,
             level="warning" if retry else "error",
             attachment={"error": error_text, "detail": detail},
         )
+    return _end(task, execution, token, context, status, error_text, fields, trace)
+
+
+def _was_cancelled(task_id: int) -> bool:
+    status = Task.objects.filter(pk=task_id).values_list("status", flat=True).first()
+    return status == Task.Status.CANCELLED
+
+
+def _end(task, execution, token, context, status, error_text, fields, trace) -> str | None:
+    """Record the attempt's outcome and release the lock; enqueue again when due."""
     finished = timezone.now()
     Execution.objects.filter(pk=execution.pk).update(
         status=status, finished_at=finished, error=error_text[:10000], traceback=trace[-20000:]
