@@ -63,6 +63,7 @@ BODY_SHAPES = ["raw", "wrapped", "template"]
 PROCESSES = ["import", "export"]
 DEFAULT_ID_PATHS = ["id", "data[0].id", "data[0].details.id"]
 CRON_FIELDS = 5
+WIZARD_PAGES = {"add"}  # /admin/connector-factory/add/ is the wizard, not a connector
 
 
 class SpecError(ValueError):
@@ -187,6 +188,8 @@ def _name_problems(spec: dict, existing: Connector | None) -> list[str]:
     name = spec["name"]
     if name in RESERVED_NAMESPACES:
         return [f"name {name!r} is reserved for the API's own paths; choose another name"]
+    if name in WIZARD_PAGES:
+        return [f"name {name!r} is the name of a page of the wizard; choose another name"]
     if existing is not None and existing.name != name:
         return [f"name: a connector is not renamed (it is {existing.name!r})"]
     return []

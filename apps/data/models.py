@@ -22,7 +22,9 @@ name_validator = RegexValidator(
 
 
 # Path segments of /api/v2/ that a namespace cannot take.
-RESERVED_NAMESPACES = {"setup", "auth", "schema", "docs"}
+# The API's own first path segments: a namespace of that name would have its records at
+# URLs the API already uses (/api/v2/connector_factory/connector/ is the Connector Factory).
+RESERVED_NAMESPACES = {"setup", "auth", "schema", "docs", "connector_factory"}
 
 
 def not_reserved(value: str) -> None:

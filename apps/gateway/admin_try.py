@@ -171,6 +171,8 @@ def webhook_try(
             result.capped = True  # out of time after the first page: show what came
         else:
             result.error = str(error)
+            if result.status is None:  # an HTTP error's answer: its status and URL at least
+                result.status, result.url = error.status, error.url
     if fetch is not None:
         result.stats = fetch.stats.as_dict()
         if result.capped:  # count what was shown: the pages up to the cap

@@ -103,3 +103,8 @@ def test_an_unknown_or_missing_section_hides_no_other_problem():
     problems = spec_problems(spec)
     assert any("connection" in p and "required" in p for p in problems)
     assert any(p.startswith("resources[0].import.records_path") for p in problems)
+
+
+def test_a_connector_is_not_named_after_a_page_of_the_wizard():
+    problems = spec_problems(contact_spec("https://api.example.com", name="add"))
+    assert problems == ["name 'add' is the name of a page of the wizard; choose another name"]

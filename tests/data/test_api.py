@@ -167,8 +167,9 @@ def test_openapi_schema_and_docs(api):
 
 
 def test_reserved_namespace_names(api):
-    response = api.post("/api/v2/setup/namespace/", {"name": "setup"}, format="json")
-    assert response.status_code == 400 and "reserved" in str(response.json())
+    for name in ("setup", "connector_factory"):  # the API's own paths
+        response = api.post("/api/v2/setup/namespace/", {"name": name}, format="json")
+        assert response.status_code == 400 and "reserved" in str(response.json()), name
     assert api.post("/api/v2/setup/namespace/", {"name": "shop"}, format="json").status_code == 201
 
 
@@ -269,6 +270,7 @@ def test_bulk_delete_by_filter_or_all(api, api_as, make_user, grant, contact_typ
     assert api.delete(url + "?name=old").json() == {"deleted": 3}
     assert sorted(Record.objects.values_list("key", flat=True)) == ["3", "4", "5"]
     assert api.delete(url + "?id__frob=1").status_code == 400  # a bad filter deletes nothing
+    assert "not ?all=yes" in str(api.delete(url + "?all=yes").json())
     viewer = make_user("viewer")
     grant(viewer, Namespace.objects.get(name="crm"))
     assert api_as(viewer).delete(url + "?all=1").status_code == 403

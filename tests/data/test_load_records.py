@@ -69,10 +69,17 @@ def test_csv_values_take_the_schema_types(contact, tmp_path, capsys):
         call_command("load_records", "crm.Contact", str(bad))
 
 
-def test_a_json_array_and_the_mistakes_a_user_makes(contact, tmp_path, capsys):
+def test_a_json_array_and_the_mistakes_a_user_makes(contact, tmp_path, capsys, monkeypatch):
     source = tmp_path / "contacts.json"
-    source.write_text(json.dumps([{"id": 5}, {"id": 6}]))
-    call_command("load_records", "crm.Contact", str(source))
+    source.write_text(json.dumps([{"id": 5}, {"id": 6}, {"id": "x"}]))
+    with pytest.raises(CommandError, match=r"item 3: \$\.id"):  # by position in the array
+        call_command("load_records", "crm.Contact", str(source))
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["created"] == 2 and summary["errors"][0]["item"] == 3
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": 8}\n{"id": 9}\n'))
+    call_command("load_records", "crm.Contact", "-")  # standard input: JSON Lines
     assert json.loads(capsys.readouterr().out)["created"] == 2
     with pytest.raises(CommandError, match=r"No data type crm\.Nope"):
         call_command("load_records", "crm.Nope", str(source))

@@ -30,8 +30,8 @@ def test_a_failing_call_and_bad_input_say_why(api, api_as, make_user, grant, nam
                                               make_webhook, remote):  # fmt: skip
     missing = make_webhook(name="missing", path="nowhere")
     failed = api.post(url(missing), {}, format="json")
-    assert failed.status_code == 200 and failed.json()["status"] is None
-    assert "404" in failed.json()["error"]
+    assert failed.status_code == 200 and failed.json()["status"] == 404
+    assert failed.json()["url"] == f"{remote.url}/nowhere" and "404" in failed.json()["error"]
     placeholder = make_webhook(name="one", path="items/{{item_id}}")
     blank = api.post(url(placeholder), {}, format="json").json()
     assert "'item_id'" in blank["error"] and "has no value" in blank["error"]

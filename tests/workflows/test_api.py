@@ -157,3 +157,6 @@ def test_task_status_command(capsys, api, adder):
         call_command("task_status", "999999")
     with pytest.raises(CommandError, match="0 to 3600"):
         call_command("task_status", str(done.pk), "--wait", "-1")
+    Task.objects.filter(pk=done.pk).update(status=Task.Status.RUNNING)
+    with pytest.raises(CommandError, match=f"Task #{done.pk} is still running after 0.2 s"):
+        call_command("task_status", str(done.pk), "--wait", "0.2")

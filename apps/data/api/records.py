@@ -134,7 +134,10 @@ class RecordListView(RecordsMixin):
         the data type only with ``?all=1``, so that a bare DELETE removes nothing."""
         data_type = self.data_type(change=True)
         params = request.query_params.copy()
-        everything = params.pop("all", [""])[-1] in {"1", "true"}
+        given = params.pop("all", [""])[-1]
+        if given not in {"", "1", "true"}:
+            raise ValidationError({"all": f"?all=1 deletes every record, not ?all={given}."})
+        everything = bool(given)
         if not set(params) - RESERVED_PARAMS and not everything:
             raise ValidationError(
                 {"all": f"Give filters (?field=value) to choose the records to delete, or "

@@ -114,9 +114,16 @@ class RequestLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         visible = permissions.namespaces_for(self.request.user, permissions.VIEW)
         queryset = super().get_queryset().filter(namespace__in=visible)
         params = self.request.query_params
-        allowed = {"webhook": "element", "connection": "element", "status": "id"}
-        queryset = narrowed(queryset, params, allowed)
-        if params.get("failed") in {"1", "true"}:
+        queryset = narrowed(queryset, params, {"webhook": "element", "connection": "element"})
+        if params.get("status"):
+            raw = params["status"]
+            if not (raw.isdigit() and 100 <= int(raw) <= 599):
+                raise DRFValidationError({"status": f"{raw!r} is not an HTTP status (100-599)."})
+            queryset = queryset.filter(status=int(raw))
+        failed = params.get("failed")
+        if failed not in (None, "", "0", "1", "true", "false"):
+            raise DRFValidationError({"failed": f"{failed!r}: give 1 (or true) or 0."})
+        if failed in {"1", "true"}:
             from django.db.models import Q
 
             queryset = queryset.filter(Q(status__isnull=True) | Q(status__gte=400))

@@ -37,7 +37,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("data_type", help="NAMESPACE.NAME of the data type")
-        parser.add_argument("file", help="the file; - reads standard input")
+        parser.add_argument("file", help="the file; - reads JSON Lines from standard input")
         parser.add_argument(
             "--format",
             choices=["jsonl", "json", "csv"],
@@ -47,7 +47,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         data_type = _data_type(options["data_type"])
         path = options["file"]
-        kind = options["format"] or FORMATS.get(Path(path).suffix.lower())
+        default = "jsonl" if path == "-" else FORMATS.get(Path(path).suffix.lower())
+        kind = options["format"] or default
         if kind is None:
             raise CommandError(f"{path}: say --format jsonl, json or csv")
         try:
@@ -66,10 +67,11 @@ class Command(BaseCommand):
             problems.append((lines[refused.index], where))
         problems.sort()
         summary["invalid"] = len(problems)
-        summary["errors"] = [{"line": line, "error": message} for line, message in problems[:SHOWN]]
+        unit = "item" if kind == "json" else "line"  # a JSON array's records by position
+        summary["errors"] = [{unit: line, "error": message} for line, message in problems[:SHOWN]]
         self.stdout.write(json.dumps(summary))
         if problems:
-            first = "; ".join(f"line {line}: {message}" for line, message in problems[:3])
+            first = "; ".join(f"{unit} {line}: {message}" for line, message in problems[:3])
             raise CommandError(
                 f"{len(problems)} record(s) refused (the others are stored): {first}"
             )

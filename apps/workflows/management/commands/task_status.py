@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = (
         "Print a task's status, result and errors as JSON (the id run_flow and run_algorithm "
         "print); --wait waits up to that many seconds for it to finish. Exits 1 when it "
-        "failed or was cancelled."
+        "failed or was cancelled, or is still unfinished after --wait."
     )
 
     def add_arguments(self, parser):
@@ -32,3 +32,5 @@ class Command(BaseCommand):
         self.stdout.write(task_json(task))
         if task.status in {Task.Status.FAILED, Task.Status.CANCELLED}:
             raise CommandError(failure(task))
+        if wait and task.status in Task.UNFINISHED:  # a script must tell this from success
+            raise CommandError(f"Task #{task.pk} is still {task.status} after {wait:g} s.")
