@@ -128,7 +128,8 @@ def test_an_answer_that_a_retry_cannot_mend_fails_at_once(export_flow, customer,
     task = flow_run(flow=export_flow)
     assert task_run(task.pk) == Task.Status.FAILED  # 422: no retry, though 3 attempts allowed
     error = Notification.objects.get(task=task, level="error")
-    assert "422" in error.message and "retried" not in error.message
+    assert "422" in error.message and "it will be retried" not in error.message
+    assert "not retried: another attempt would fail the same way" in error.message
 
 
 class StrictJSONApi(SystemB):
