@@ -1,5 +1,4 @@
 from django.apps import AppConfig, apps
-from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_migrate
 
 
@@ -30,22 +29,10 @@ def _definitions_row(using="default", **kwargs) -> None:
     definitions_changed(using=using)
 
 
-def definition_models() -> list[type[Model]]:
-    """The models whose rows are definitions (apps.data.definitions): namespaces, data
-    types and every element model (anything with a namespace, but records)."""
-    from .models import DataType, Namespace, NamespacedElement
-
-    return [
-        model
-        for model in apps.get_models()
-        if model in (Namespace, DataType) or issubclass(model, NamespacedElement)
-    ]
-
-
 def _watch_definitions() -> None:
-    from .definitions import definitions_changed
+    from .definitions import definitions_changed, is_definition
 
-    for model in definition_models():
+    for model in filter(is_definition, apps.get_models()):
         uid = f"data.definitions.{model._meta.label_lower}"
         post_save.connect(definitions_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(definitions_changed, sender=model, dispatch_uid=uid)

@@ -146,7 +146,7 @@ def _load(model: type[M], pk: int, depth: int) -> M | None:
         for field in instance._meta.concrete_fields:
             target_id = getattr(instance, field.attname) if field.many_to_one else None
             related: Any = field.related_model
-            if target_id is None or not _is_definition(related):
+            if target_id is None or not is_definition(related):
                 continue
 
             def build(related: Any = related, target_id: int = target_id) -> Model | None:
@@ -158,7 +158,11 @@ def _load(model: type[M], pk: int, depth: int) -> M | None:
     return instance
 
 
-def _is_definition(model) -> bool:
-    from .models import Namespace
+def is_definition(model) -> bool:
+    """Namespaces, data types and every element model: the rows the token stands for
+    (records, tasks and logs, which also have a namespace, are not)."""
+    from .models import DataType, Namespace, NamespacedElement
 
-    return model is Namespace or any(f.name == "namespace" for f in model._meta.concrete_fields)
+    return model in (Namespace, DataType) or (
+        isinstance(model, type) and issubclass(model, NamespacedElement)
+    )

@@ -41,23 +41,15 @@ RETRY_BASE_SECONDS = 5
 RETRY_MAX_SECONDS = 600
 
 
-def flow_definition(flow_id: int) -> Flow | None:
-    """The flow with every element it uses (shared while the definitions hold: read only)."""
-    return element(Flow, flow_id)
-
-
-def algorithm_definition(algorithm_id: int) -> Algorithm | None:
-    return element(Algorithm, algorithm_id)
-
-
 def _attach_definitions(task: Task) -> None:
-    """The task's flow or algorithm, as the definitions cache has them."""
+    """The task's flow or algorithm, with every element it uses, as the definitions cache
+    has them (shared while the definitions hold: read only)."""
     if task.flow_id:
-        flow = flow_definition(task.flow_id)
+        flow = element(Flow, task.flow_id)
         if flow is not None:
             task.flow = flow
     if task.algorithm_id:
-        algorithm = algorithm_definition(task.algorithm_id)
+        algorithm = element(Algorithm, task.algorithm_id)
         if algorithm is not None:
             task.algorithm = algorithm
 
@@ -124,8 +116,7 @@ class TaskContext:
         if not now and moment - self._cancel_checked < 0.5:
             return
         self._cancel_checked = moment
-        status = Task.objects.filter(pk=self.task.pk).values_list("status", flat=True).first()
-        if status == Task.Status.CANCELLED:
+        if _was_cancelled(self.task.pk):
             raise Cancelled(f"Task #{self.task.pk} was cancelled.")
 
     def notify(self, message: str, level: str = "info", attachment: Any = None) -> None:
