@@ -125,7 +125,8 @@ def record_check(*, data_type: DataType, data: Any) -> str:
 
 
 def record_save(*, data_type: DataType, data: Any, key: str | None = None) -> tuple[Record, bool]:
-    """Validate and save one record through the ORM (so ``post_save`` fires).
+    """Validate and save one record; observers of its data type fire in its transaction
+    (``records_saved``, as for a batch).
 
     ``key`` names the record to replace; the data's own primary key must then match it.
     """
@@ -136,19 +137,21 @@ def record_save(*, data_type: DataType, data: Any, key: str | None = None) -> tu
             code="key_mismatch",
             params={"field": data_type.primary_key, "new": data_key, "old": key},
         )
+    key = key or data_key
     with transaction.atomic():
-        record = (
-            Record.objects.select_for_update()
-            .filter(data_type=data_type, key=key or data_key)
-            .first()
-        )
-        created = record is None
-        if record is None:
-            record = Record(data_type=data_type, key=data_key)
-        else:
-            record._previous_data = record.data  # observers compare with it (post_save)
-        record.data = data
-        record.save()
+        record, previous = upsert.write_one(data_type.pk, key, data)
+        record.data_type = data_type
+        created = previous is None
+        if created or previous != data:
+            # Observers fire in this transaction: the record and the tasks it starts
+            # are stored together (the tasks are enqueued once it commits).
+            event = RecordsSaved(
+                data_type=data_type,
+                source="record",
+                created=[(key, data)] if created else [],
+                updated=[] if created else [(key, data, previous)],
+            )
+            records_saved.send(sender=DataType, event=event)
     return record, created
 
 

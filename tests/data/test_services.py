@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models.signals import post_save
 
 from apps.data.encoding import record_digest
 from apps.data.models import DataType, Record
@@ -117,21 +116,31 @@ def test_invalid_schema_is_refused_and_nothing_changes(contact):
     assert DataType.objects.get(pk=contact.pk).schema == SCHEMA
 
 
-def test_single_save_validates_and_fires_post_save(contact):
+def test_single_save_validates_and_fires_records_saved(contact):
     fired = []
-    post_save.connect(
-        lambda **kw: fired.append(kw["created"]), sender=Record, weak=False, dispatch_uid="t"
-    )
+
+    def receiver(event, **kwargs):
+        fired.append((event.created, event.updated))
+
+    records_saved.connect(receiver, weak=False, dispatch_uid="t")
     try:
         record, created = record_save(data_type=contact, data={"id": 5, "name": "Eve"})
-        assert created and record.key == "5"
+        assert created and record.key == "5" and record.pk and record.created_at
+        assert record.digest == Record.objects.get(pk=record.pk).digest  # as stored
         _, created = record_save(data_type=contact, data={"id": 5, "name": "Eva"}, key="5")
-        assert not created and fired == [True, False]
+        assert not created
+        # Saved again unchanged: nothing fires.
+        record_save(data_type=contact, data={"id": 5, "name": "Eva"}, key="5")
+        assert fired == [
+            ([("5", {"id": 5, "name": "Eve"})], []),
+            ([], [("5", {"id": 5, "name": "Eva"}, {"id": 5, "name": "Eve"})]),
+        ]
         with pytest.raises(ValidationError, match=r'\$\.name: 3 is not of type "string"'):
             record_save(data_type=contact, data={"id": 5, "name": 3}, key="5")
-        assert Record.objects.get(key="5").data["name"] == "Eva"
+        stored = Record.objects.get(key="5")
+        assert stored.data["name"] == "Eva" and stored.created_at == record.created_at
     finally:
-        post_save.disconnect(sender=Record, dispatch_uid="t")
+        records_saved.disconnect(dispatch_uid="t")
 
 
 def test_data_type_without_primary_key_generates_keys(namespace):

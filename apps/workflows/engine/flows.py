@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from apps.data.models import DataType, Record
 from apps.data.services import SaveResult, records_save
+from apps.data.upsert import records_of_keys
 
 from ..models import Flow, Translator
 from .conditions import all_hold
@@ -112,7 +113,11 @@ def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
         total = queryset.count() or 1
     done = queryset.filter(pk__lte=cursor).count() if cursor else 0
     while True:
-        chunk = list(queryset.filter(pk__gt=cursor).order_by("pk")[:READ_CHUNK])
+        if keys is not None and data_type is not None and flow.scope == Flow.Scope.EVENT_SOURCE:
+            # The lot of an observer, on the path of every change: one lean read.
+            chunk = records_of_keys(data_type.pk, keys, after=cursor, limit=READ_CHUNK)
+        else:
+            chunk = list(queryset.filter(pk__gt=cursor).order_by("pk")[:READ_CHUNK])
         if not chunk:
             return
         if flow.scope == Flow.Scope.FILTER:

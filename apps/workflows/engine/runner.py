@@ -23,10 +23,11 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.data.definitions import element, one_read
+from apps.data.upsert import converted_values
 
 from ..models import Algorithm, Execution, Flow, Task
 from .dispatcher import events_discarded
@@ -132,28 +133,81 @@ class TaskContext:
         )
 
 
-def _acquire(task_id: int, token: str) -> Task | None:
-    """Lock the task for this attempt if it is free to run; the task as locked, or None.
+def _acquire(task_id: int, token: str, worker: str = "") -> tuple[Task, Execution] | None:
+    """Lock the task for this attempt if it is free to run, and start the attempt (its
+    Execution row); the task as locked with its attempt, or None.
 
-    One statement takes the lock, reads the task and the definitions token (three round
-    trips before, on the path of every change travelling through the engine)."""
+    On the path of every change travelling through the engine, so as few round trips as
+    the database allows: on PostgreSQL one statement takes the lock, creates the attempt
+    and reads the task and the definitions token (four round trips before); SQLite, which
+    has no writes in WITH, takes the lock and reads in one and creates the attempt in a
+    second, in one transaction."""
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in Task._meta.concrete_fields)
-    table = quote(Task._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
+    columns = _task_columns()
+    lock = (
+        f"UPDATE {_TASK} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
         "locked_until = %s, attempts = attempts + 1, updated_at = %s "
         "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s) "
-        f"RETURNING {columns}, (SELECT token FROM data_definitions WHERE id = 1) AS definitions"
     )
     params = [
         Task.Status.RUNNING, token, adapt(now + timedelta(seconds=LOCK_SECONDS)), adapt(now),
         task_id, Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING, adapt(now),
     ]  # fmt: skip
-    found = list(Task.objects.raw(sql, params))
-    return found[0] if found else None
+    definitions = "(SELECT token FROM data_definitions WHERE id = 1)"
+    worker = worker[:100]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"WITH locked AS ({lock}RETURNING {columns}), attempt AS ("  # noqa: S608
+            f"INSERT INTO {_EXECUTION} (task_id, attempt, status, started_at, finished_at, "
+            "error, traceback, worker) SELECT id, attempts, %s, %s, NULL, '', '', %s "
+            f"FROM locked RETURNING id) SELECT {columns}, {definitions}, "
+            "(SELECT id FROM attempt) FROM locked"
+        )
+        params += [Task.Status.RUNNING, adapt(now), worker]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        *values, token_read, execution_id = row
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"{lock}RETURNING {columns}, {definitions}", params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            *values, token_read = row
+            cursor.execute(
+                f"INSERT INTO {_EXECUTION} (task_id, attempt, status, started_at, "  # noqa: S608
+                "finished_at, error, traceback, worker) VALUES (%s, %s, %s, %s, NULL, '', '', %s) "
+                "RETURNING id",
+                [task_id, values[_ATTEMPTS], Task.Status.RUNNING, adapt(now), worker],
+            )
+            (execution_id,) = cursor.fetchone()
+    task = _task_from_row(values)
+    task.definitions = token_read  # type: ignore[attr-defined]
+    execution = Execution(
+        pk=execution_id, task=task, attempt=task.attempts, status=Task.Status.RUNNING,
+        started_at=now, worker=worker,
+    )  # fmt: skip
+    execution._state.adding = False
+    return task, execution
+
+
+_TASK = connection.ops.quote_name(Task._meta.db_table)
+_EXECUTION = connection.ops.quote_name(Execution._meta.db_table)
+_TASK_FIELDS = Task._meta.concrete_fields
+_ATTEMPTS = [field.attname for field in _TASK_FIELDS].index("attempts")
+
+
+def _task_columns() -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in _TASK_FIELDS)
+
+
+def _task_from_row(values: list) -> Task:
+    names = [field.attname for field in _TASK_FIELDS]
+    return Task.from_db(connection.alias, names, converted_values(Task, names, values, connection))
 
 
 def backoff(attempt: int) -> float:
@@ -260,20 +314,18 @@ heartbeats = Heartbeats()
 def task_run(task_id: int, *, worker: str = "") -> str | None:
     """Run one attempt of a task if it is free to run; return its new status."""
     token = uuid.uuid4().hex
-    task = _acquire(task_id, token)
-    if task is None:
+    acquired = _acquire(task_id, token, worker)
+    if acquired is None:
         logger.info("Task #%s is running elsewhere or finished; skipped", task_id)
         return None
+    task, execution = acquired
     # _acquire read the definitions token with the task.
     with one_read(task.definitions):  # type: ignore[attr-defined]
-        return _run_locked(task, token, worker)
+        return _run_locked(task, execution, token)
 
 
-def _run_locked(task: Task, token: str, worker: str) -> str | None:
+def _run_locked(task: Task, execution: Execution, token: str) -> str | None:
     _attach_definitions(task)
-    execution = Execution.objects.create(
-        task=task, attempt=task.attempts, status=Task.Status.RUNNING, worker=worker[:100]
-    )
     context = TaskContext(task, execution, token)
     from .execute import execute_task
 
