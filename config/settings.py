@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
     },
     "prune-tasks": {"task": "workflows.prune_tasks", "schedule": crontab(hour=3, minute=37)},
+    # Tasks whose worker process died (their lock expired) are given back to the queue.
+    "recover-tasks": {"task": "workflows.recover_tasks", "schedule": 60.0},
 }
 # Finished tasks (and their executions and notifications) are kept this long.
 TASK_RETENTION_DAYS = env.int("TASK_RETENTION_DAYS", default=30)

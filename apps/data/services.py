@@ -209,27 +209,29 @@ def records_save(
                 valid[key] = data
         offset += len(batch)
         if valid:
-            event = _upsert_batch(data_type, valid, result, source)
-            if event.created or event.updated:
-                records_saved.send(sender=DataType, event=event)
+            _upsert_batch(data_type, valid, result, source)
     return result
 
 
 def _upsert_batch(
     data_type: DataType, valid: dict[str, dict], result: SaveResult, source: str
-) -> RecordsSaved:
+) -> None:
+    """Write one batch and, in its transaction, tell the observers (``records_saved``): the
+    records and the tasks they start commit together, in one commit (the engine's
+    dispatcher waits for the commit itself when it must run user code)."""
     with transaction.atomic():
         outcome = upsert.write_batch(data_type.pk, valid)
-    event = RecordsSaved(
-        data_type=data_type,
-        source=source,
-        created=[(key, valid[key]) for key in outcome.created],
-        updated=[(key, valid[key], old) for key, old in outcome.updated],
-    )
+        if outcome.created or outcome.updated:
+            event = RecordsSaved(
+                data_type=data_type,
+                source=source,
+                created=[(key, valid[key]) for key in outcome.created],
+                updated=[(key, valid[key], old) for key, old in outcome.updated],
+            )
+            records_saved.send(sender=DataType, event=event)
     result.created += len(outcome.created)
     result.updated += len(outcome.updated)
     result.unchanged += outcome.unchanged
-    return event
 
 
 # --- setup elements --------------------------------------------------------------

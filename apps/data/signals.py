@@ -1,8 +1,9 @@
 """Events the data app announces; the workflows engine listens to them.
 
-A single record saved through the ORM fires Django's ``post_save`` as usual.
-A bulk write of the records service fires one ``records_saved`` per batch,
-after the batch's transaction block, with a :class:`RecordsSaved` event.
+The records service fires one ``records_saved`` per batch it wrote (a single
+record is a batch of one), inside the batch's transaction, with a
+:class:`RecordsSaved` event. A record saved through the ORM by other code fires
+Django's ``post_save`` as usual.
 """
 
 from __future__ import annotations

@@ -31,9 +31,21 @@ def _enqueue(task: Task, *, countdown: float | None = None) -> None:
 
 
 def flow_enqueue(
-    *, flow: Flow, keys: list[str] | None = None, reason: str = "", actor=None
+    *,
+    flow: Flow,
+    keys: list[str] | None = None,
+    reason: str = "",
+    actor=None,
+    follow_on: bool = False,
 ) -> Task:
-    """Create a pending task for ``flow`` (over ``keys``, or its whole scope) and enqueue it."""
+    """Create a pending task for ``flow`` (over ``keys``, or its whole scope) and enqueue it.
+
+    ``follow_on`` (the dispatcher's lots): started by a worker's task, the first one is held
+    for that worker to run next instead of going through the broker (runner.FollowOns)."""
+    from .engine.runner import HELD, LOCK_SECONDS, holding
+
+    follow_ons = holding() if follow_on else None
+    held = follow_ons is not None and follow_ons.claim()
     task = Task.objects.create(
         namespace_id=flow.namespace_id,
         kind=Task.Kind.FLOW,
@@ -42,8 +54,19 @@ def flow_enqueue(
         input={"keys": keys} if keys is not None else {},
         max_attempts=flow.max_attempts if flow.auto_retry else 1,
         owner=actor,
+        **(
+            {"lock_owner": HELD, "locked_until": timezone.now() + timedelta(seconds=LOCK_SECONDS)}
+            if held
+            else {}
+        ),
     )
-    _enqueue(task)
+    if follow_ons is None:
+        _enqueue(task)
+    elif held:
+        transaction.on_commit(lambda: follow_ons.hold(task.pk))
+    else:
+        follow_ons.refuse()  # a second follow-on: the held one goes too
+        _enqueue(task)
     return task
 
 
@@ -164,34 +187,38 @@ def task_retry(*, task: Task) -> Task:
     return task
 
 
-def tasks_recover(*, worker: str) -> list[int]:
-    """Tasks left running by a dead worker, given back to the queue; their ids.
+def tasks_recover(*, worker: str | None = None) -> list[int]:
+    """Tasks left behind by a dead worker, given back to the queue; their ids.
 
     Called when worker ``worker`` starts: a node name is unique among live
     workers, so a task still marked running by an execution of that name lost
     its worker (killed, machine lost). So did any running task whose lock
+    expired, and any pending one held for a worker (runner.FollowOns) whose hold
     expired. Each is made pending again with its saved state, and resumes there.
+    Beat also calls this every minute without a worker name (RECOVER_SCHEDULE):
+    expired locks only.
     """
     from .models import Execution
 
     now = timezone.now()
-    orphans = Execution.objects.filter(status=Task.Status.RUNNING, worker=worker[:100])
-    stale = Task.objects.filter(status=Task.Status.RUNNING).filter(
-        Q(pk__in=orphans.values("task_id")) | Q(locked_until__lt=now)
-    )
+    expired = Q(status__in=[Task.Status.RUNNING, Task.Status.PENDING], locked_until__lt=now)
+    if worker is not None:
+        orphans = Execution.objects.filter(status=Task.Status.RUNNING, worker=worker[:100])
+        expired |= Q(status=Task.Status.RUNNING, pk__in=orphans.values("task_id"))
     recovered = []
-    for task in stale:
-        released = Task.objects.filter(pk=task.pk, status=Task.Status.RUNNING).update(
-            status=Task.Status.PENDING, lock_owner="", locked_until=None
-        )
-        if not released:
+    for task in Task.objects.filter(expired):
+        released = Task.objects.filter(pk=task.pk, status=task.status, lock_owner=task.lock_owner)
+        if not released.update(status=Task.Status.PENDING, lock_owner="", locked_until=None):
             continue
-        Execution.objects.filter(task=task, status=Task.Status.RUNNING).update(
-            status=Task.Status.BROKEN,
-            finished_at=now,
-            error="The worker running this attempt stopped before it ended.",
-        )
-        logger.warning("Task #%s was left running by a dead worker; enqueued again", task.pk)
+        if task.status == Task.Status.RUNNING:
+            Execution.objects.filter(task=task, status=Task.Status.RUNNING).update(
+                status=Task.Status.BROKEN,
+                finished_at=now,
+                error="The worker running this attempt stopped before it ended.",
+            )
+            logger.warning("Task #%s was left running by a dead worker; enqueued again", task.pk)
+        else:
+            logger.warning("Task #%s was held by a worker that stopped; enqueued", task.pk)
         _enqueue(task)
         recovered.append(task.pk)
     return recovered

@@ -8,12 +8,15 @@ from celery import shared_task
 
 from .engine.runner import task_run
 from .models import Event
-from .services import scheduler_fire, tasks_prune
+from .services import scheduler_fire, tasks_prune, tasks_recover
 
 
 @shared_task(name="workflows.run_task", acks_late=True)
-def run_task(task_id: int) -> str | None:
-    return task_run(task_id, worker=f"{run_task.request.hostname or socket.gethostname()}")
+def run_task(task_id: int, held: bool = False) -> str | None:
+    """Run a task, then the follow-on it held for this worker, if any (runner.FollowOns).
+    ``held``: the task was held for another worker's job, which sent it on."""
+    worker = f"{run_task.request.hostname or socket.gethostname()}"
+    return task_run(task_id, worker=worker, held=held, follow=not run_task.request.is_eager)
 
 
 @shared_task(name="workflows.fire_scheduler")
@@ -26,3 +29,9 @@ def fire_scheduler(event_id: int) -> int:
 def prune_tasks() -> int:
     """Beat runs this daily (CELERY_BEAT_SCHEDULE): drop finished tasks past retention."""
     return tasks_prune()
+
+
+@shared_task(name="workflows.recover_tasks")
+def recover_tasks() -> int:
+    """Beat runs this every minute: tasks whose worker died (an expired lock) run again."""
+    return len(tasks_recover())

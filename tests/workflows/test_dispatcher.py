@@ -63,3 +63,36 @@ def test_each_active_flow_of_each_active_observer_gets_its_lots(make, contact, c
     with CaptureQueriesContext(connection) as queries:
         records_save(data_type=contact, records=[{"id": 7, "first": "F7", "status": "new"}])
     assert not [sql for sql in selects(queries) if "workflows_" in sql]
+
+
+def test_tasks_are_stored_in_the_write_transaction_and_evaluators_wait_for_its_commit(
+    make, contact, converter, algorithm, django_capture_on_commit_callbacks
+):
+    """An observer's tasks commit with the records (one commit, nothing lost in between);
+    one with a trigger evaluator (user code) is evaluated after the commit, so that no
+    transaction waits on a runner, and still fires for what its code accepts."""
+    from django.db import transaction
+
+    plain = make(Observer, "plain", kind="observer", data_type=contact)
+    make(Flow, "by_conditions", event=plain, translator=converter)
+    even = algorithm("even", "return record['id'] % 2 == 0", ["record", "previous"])
+    judged = make(Observer, "judged", kind="observer", data_type=contact, trigger_evaluator=even)
+    make(Flow, "by_evaluator", event=judged, translator=converter)
+    with django_capture_on_commit_callbacks(execute=True) as committed:
+        with transaction.atomic():
+            records_save(data_type=contact, records=RECORDS[:3])
+            inside = sorted(Task.objects.values_list("flow__name", flat=True))
+    assert inside == ["by_conditions"]
+    # Run at the commit: the evaluation, then the two tasks' jobs sent.
+    assert len(committed) == 3
+    after = {t.flow.name: t.input["keys"] for t in Task.objects.all()}
+    assert after == {"by_conditions": ["0", "1", "2"], "by_evaluator": ["0", "2"]}
+    # A write rolled back starts nothing.
+    Task.objects.all().delete()
+    try:
+        with transaction.atomic():
+            records_save(data_type=contact, records=RECORDS[3:5])
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert not Task.objects.exists()

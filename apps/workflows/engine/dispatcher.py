@@ -4,8 +4,12 @@ Both a single ORM save of a record (``post_save``) and a batch of the records
 service (``records_saved``) arrive here. The dispatcher finds the active
 observers of the data type, evaluates their conditions (or trigger evaluator)
 against each record and its previous state, and enqueues each matching flow
-once per lot of records (one Task and one Celery job per lot, not per record),
-after the transaction commits.
+once per lot of records (one Task and one Celery job per lot, not per record).
+
+The records service calls it inside the write's transaction: the tasks are
+stored with the records, in one commit, and their jobs are sent once it
+commits. An observer with a trigger evaluator (user code, in a runner) is
+evaluated after the commit instead: no transaction waits on user code.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import groupby
+
+from django.db import connection, transaction
 
 from apps.data.definitions import cached
 from apps.data.models import DataType
@@ -39,7 +45,8 @@ def dispatch(
     created: list[tuple[str, dict]],
     updated: list[tuple[str, dict, dict]],
 ) -> int:
-    """Evaluate the observers of ``data_type``; return how many tasks were enqueued."""
+    """Evaluate the observers of ``data_type``; return how many tasks were enqueued (0 when
+    the evaluation waits for the commit)."""
     if _discarding.get():
         return 0
     # Most batches of an import have no observer: the cache says so with one query of one
@@ -47,6 +54,17 @@ def dispatch(
     flows = cached(("observed flows", data_type.pk), lambda: observed_flows(data_type))
     if not flows:
         return 0
+    if connection.in_atomic_block:
+        judged = [flow for flow in flows if flow.event and flow.event.trigger_evaluator_id]
+        if judged:
+            transaction.on_commit(lambda: _enqueue_fired(judged, created, updated))
+            flows = [flow for flow in flows if flow not in judged]
+    return _enqueue_fired(flows, created, updated)
+
+
+def _enqueue_fired(
+    flows: list[Flow], created: list[tuple[str, dict]], updated: list[tuple[str, dict, dict]]
+) -> int:
     from ..services import flow_enqueue
     from .observers import firing
 
@@ -67,6 +85,7 @@ def dispatch(
                     flow=flow,
                     keys=keys[start : start + flow.lot_size],
                     reason=f"observer {observer}",
+                    follow_on=True,
                 )
                 enqueued += 1
     return enqueued

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import random
@@ -20,10 +21,13 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from apps.data.definitions import element, one_read
@@ -133,7 +137,9 @@ class TaskContext:
         )
 
 
-def _acquire(task_id: int, token: str, worker: str = "") -> tuple[Task, Execution] | None:
+def _acquire(
+    task_id: int, token: str, worker: str = "", *, held: bool = False
+) -> tuple[Task, Execution] | None:
     """Lock the task for this attempt if it is free to run, and start the attempt (its
     Execution row); the task as locked with its attempt, or None.
 
@@ -141,18 +147,21 @@ def _acquire(task_id: int, token: str, worker: str = "") -> tuple[Task, Executio
     the database allows: on PostgreSQL one statement takes the lock, creates the attempt
     and reads the task and the definitions token (four round trips before); SQLite, which
     has no writes in WITH, takes the lock and reads in one and creates the attempt in a
-    second, in one transaction."""
+    second, in one transaction. ``held``: the task may be one held for its maker's worker
+    (see FollowOns), which is given it."""
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     columns = _task_columns()
     lock = (
         f"UPDATE {_TASK} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
         "locked_until = %s, attempts = attempts + 1, updated_at = %s "
-        "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s) "
+        "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s "
+        "OR lock_owner = %s) "
     )
     params = [
         Task.Status.RUNNING, token, adapt(now + timedelta(seconds=LOCK_SECONDS)), adapt(now),
         task_id, Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING, adapt(now),
+        HELD if held else "-",
     ]  # fmt: skip
     definitions = "(SELECT token FROM data_definitions WHERE id = 1)"
     worker = worker[:100]
@@ -304,24 +313,131 @@ class Heartbeats:
 
     def _run(self) -> None:
         while True:
-            time.sleep(min(1.0, LOCK_SECONDS / 4))  # a look each second; a query only when due
+            time.sleep(min(HOLD_SECONDS, LOCK_SECONDS / 4))  # a query only when due
+            for follow_ons in list(_holders):
+                try:
+                    follow_ons.send_overdue(time.monotonic())
+                except Exception:  # the broker is down: the recovery sends it later
+                    logger.warning("Sending a held task failed", exc_info=True)
             self.beat()
 
 
 heartbeats = Heartbeats()
 
 
-def task_run(task_id: int, *, worker: str = "") -> str | None:
-    """Run one attempt of a task if it is free to run; return its new status."""
+def task_run(
+    task_id: int, *, worker: str = "", held: bool = False, follow: bool = False
+) -> str | None:
+    """Run one attempt of a task if it is free to run; return its new status.
+
+    ``follow`` (a worker's job): the first task this one starts through an observer is
+    held for this worker and run right after it, without a trip through the broker (see
+    FollowOns); and so on down the chain."""
+    status = _run_one(task_id, worker, held, FollowOns() if follow else None)
+    return status
+
+
+def _run_one(task_id: int, worker: str, held: bool, follow_ons: FollowOns | None) -> str | None:
     token = uuid.uuid4().hex
-    acquired = _acquire(task_id, token, worker)
+    acquired = _acquire(task_id, token, worker, held=held)
     if acquired is None:
         logger.info("Task #%s is running elsewhere or finished; skipped", task_id)
         return None
     task, execution = acquired
     # _acquire read the definitions token with the task.
     with one_read(task.definitions):  # type: ignore[attr-defined]
-        return _run_locked(task, execution, token)
+        held_token = _holding.set(follow_ons)
+        try:
+            status = _run_locked(task, execution, token)
+        finally:
+            _holding.reset(held_token)
+    if follow_ons is not None:
+        follow_on = follow_ons.take()
+        if follow_on is not None:
+            _run_one(follow_on, worker, True, follow_ons)
+    return status
+
+
+HELD = "held"  # the lock owner of a task held for the worker of the task that started it
+# How long a follow-on is held before it is sent through the broker after all.
+HOLD_SECONDS = 1.0
+
+
+class FollowOns:
+    """The follow-on a worker's task holds: the first task it starts through an observer
+    (the export of what a conversion stored, say) is not sent through the broker but run by
+    this worker right after the task ends — a change travels A → B → C without waiting on
+    the broker at each hop (bench/engine.py, latency). Only one: a task that starts more
+    (a big conversion's lots) sends the held one and the rest through the broker, to run
+    in parallel; so does one that runs on for HOLD_SECONDS after it (the heartbeat thread
+    sends it).
+
+    A held task is stored pending with the lock owner ``held`` and a lock that expires
+    like any other: if this worker dies before it runs it, the periodic recovery
+    (``tasks_recover``) sends it once its lock has expired."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: tuple[int, float] | None = None  # (task id, when held: monotonic)
+        self._claimed = False  # the first follow-on of this task is being created
+        self._full = False  # a second one came: nothing more is held for this task
+
+    def claim(self) -> bool:
+        """May the follow-on being created be held? Yes for the first one only."""
+        with self._lock:
+            if self._claimed or self._full:
+                return False
+            self._claimed = True
+            return True
+
+    def hold(self, task_id: int) -> None:
+        """Keep ``task_id`` (committed, locked as held) to run after this task."""
+        with self._lock:
+            if not self._full:
+                self._held = (task_id, time.monotonic())
+                _holders.add(self)
+                return
+        _send_held(task_id)
+
+    def refuse(self) -> None:
+        """Another follow-on: send the held one now, and hold nothing more."""
+        with self._lock:
+            self._full = True
+            held, self._held = self._held, None
+        if held is not None:
+            _send_held(held[0])
+
+    def take(self) -> int | None:
+        """The held task to run now (its maker has ended); the next one starts afresh."""
+        with self._lock:
+            held, self._held, self._claimed, self._full = self._held, None, False, False
+        _holders.discard(self)
+        return held[0] if held else None
+
+    def send_overdue(self, now: float) -> None:
+        with self._lock:
+            held = self._held
+            if held is None or now - held[1] < HOLD_SECONDS:
+                return
+            self._held, self._full = None, True
+        _send_held(held[0])
+
+
+def _send_held(task_id: int) -> None:
+    from ..tasks import run_task
+
+    run_task.apply_async((task_id,), {"held": True})
+
+
+_holding: contextvars.ContextVar[FollowOns | None] = contextvars.ContextVar(
+    "follow_ons", default=None
+)
+_holders: weakref.WeakSet[FollowOns] = weakref.WeakSet()
+
+
+def holding() -> FollowOns | None:
+    """The follow-ons of the worker's task running in this context, if any."""
+    return _holding.get()
 
 
 def _run_locked(task: Task, execution: Execution, token: str) -> str | None:
@@ -381,25 +497,45 @@ def _was_cancelled(task_id: int) -> bool:
     return status == Task.Status.CANCELLED
 
 
+def _updates(*updates: tuple[QuerySet, dict[str, Any]]) -> int:
+    """Run queryset updates as one statement on PostgreSQL (all but the last in WITH; on the
+    path of a change when a worker runs the follow-on next), in one transaction elsewhere;
+    the number of rows the last one changed. The ORM builds each (values as it adapts them)."""
+    statements = []
+    for queryset, values in updates:
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        statements.append(query.get_compiler(queryset.db).as_sql())
+    if connection.vendor == "postgresql":
+        head = ", ".join(f"step{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
+        params = [param for _, step in statements for param in step]
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {head} {statements[-1][0]}", params)
+            return cursor.rowcount
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def _end(task, execution, token, context, status, error_text, fields, trace) -> str | None:
     """Record the attempt's outcome and release the lock; enqueue again when due."""
     finished = timezone.now()
-    Execution.objects.filter(pk=execution.pk).update(
-        status=status, finished_at=finished, error=error_text[:10000], traceback=trace[-20000:]
-    )
     final = status in {Task.Status.COMPLETED, Task.Status.FAILED, Task.Status.CANCELLED}
-    updated = (
-        Task.objects.filter(pk=task.pk, lock_owner=token)
-        .exclude(status=Task.Status.CANCELLED)
-        .update(
-            status=status,
-            state=context.state,
-            lock_owner="",
-            locked_until=None,
-            finished_at=finished if final else None,
-            **fields,
-        )
-    )
+    updated = _updates(
+        (
+            Execution.objects.filter(pk=execution.pk),
+            {"status": status, "finished_at": finished, "error": error_text[:10000],
+             "traceback": trace[-20000:]},
+        ),
+        (
+            Task.objects.filter(pk=task.pk, lock_owner=token).exclude(
+                status=Task.Status.CANCELLED
+            ),
+            {"status": status, "state": context.state, "lock_owner": "", "locked_until": None,
+             "finished_at": finished if final else None, "updated_at": finished, **fields},
+        ),
+    )  # fmt: skip
     if not updated:  # cancelled meanwhile: keep that, release the lock
         Task.objects.filter(pk=task.pk, lock_owner=token).update(lock_owner="", locked_until=None)
         return Task.Status.CANCELLED
