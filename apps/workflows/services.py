@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.data.models import Namespace
+from apps.data.upsert import lean_insert
 
 from .models import Algorithm, Event, Flow, Notification, Task
 
@@ -46,7 +47,7 @@ def flow_enqueue(
 
     follow_ons = holding() if follow_on else None
     held = follow_ons is not None and follow_ons.claim()
-    task = Task.objects.create(
+    task = Task(
         namespace_id=flow.namespace_id,
         kind=Task.Kind.FLOW,
         flow=flow,
@@ -60,6 +61,7 @@ def flow_enqueue(
             else {}
         ),
     )
+    lean_insert(task)  # on the path of every change: the ORM's create took twice as long
     if follow_ons is None:
         _enqueue(task)
     elif held:

@@ -78,10 +78,9 @@ def test_tasks_are_stored_in_the_write_transaction_and_evaluators_wait_for_its_c
     even = algorithm("even", "return record['id'] % 2 == 0", ["record", "previous"])
     judged = make(Observer, "judged", kind="observer", data_type=contact, trigger_evaluator=even)
     make(Flow, "by_evaluator", event=judged, translator=converter)
-    with django_capture_on_commit_callbacks(execute=True) as committed:
-        with transaction.atomic():
-            records_save(data_type=contact, records=RECORDS[:3])
-            inside = sorted(Task.objects.values_list("flow__name", flat=True))
+    with django_capture_on_commit_callbacks(execute=True) as committed, transaction.atomic():
+        records_save(data_type=contact, records=RECORDS[:3])
+        inside = sorted(Task.objects.values_list("flow__name", flat=True))
     assert inside == ["by_conditions"]
     # Run at the commit: the evaluation, then the two tasks' jobs sent.
     assert len(committed) == 3

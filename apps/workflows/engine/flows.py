@@ -104,17 +104,23 @@ def _target_data_type(translator: Translator) -> DataType:
 def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
     """The records in the flow's scope, in primary-key order, after the saved cursor."""
     data_type = flow.source_data_type
-    queryset = Record.objects.filter(data_type=data_type)
     cursor = context.state.get("cursor", 0)
-    if keys is not None and flow.scope == Flow.Scope.EVENT_SOURCE:
-        queryset = queryset.filter(key__in=keys)
-        total = len(keys) or 1  # a lot fired by an observer: no count query needed
+    # The lot of an observer, on the path of every change: lean reads, no query built.
+    lot = keys is not None and data_type is not None and flow.scope == Flow.Scope.EVENT_SOURCE
+    if lot:
+        total = len(keys) or 1  # no count query needed
+        done = 0
+        if cursor:
+            done = Record.objects.filter(data_type=data_type, key__in=keys, pk__lte=cursor).count()
     else:
+        queryset = Record.objects.filter(data_type=data_type)
+        if keys is not None and flow.scope == Flow.Scope.EVENT_SOURCE:
+            queryset = queryset.filter(key__in=keys)
         total = queryset.count() or 1
-    done = queryset.filter(pk__lte=cursor).count() if cursor else 0
+        done = queryset.filter(pk__lte=cursor).count() if cursor else 0
     while True:
-        if keys is not None and data_type is not None and flow.scope == Flow.Scope.EVENT_SOURCE:
-            # The lot of an observer, on the path of every change: one lean read.
+        if lot:
+            assert data_type is not None
             chunk = records_of_keys(data_type.pk, keys, after=cursor, limit=READ_CHUNK)
         else:
             chunk = list(queryset.filter(pk__gt=cursor).order_by("pk")[:READ_CHUNK])

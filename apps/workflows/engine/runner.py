@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import random
@@ -23,7 +24,7 @@ import traceback
 import uuid
 import weakref
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -151,47 +152,30 @@ def _acquire(
     (see FollowOns), which is given it."""
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    columns = _task_columns()
-    lock = (
-        f"UPDATE {_TASK} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
-        "locked_until = %s, attempts = attempts + 1, updated_at = %s "
-        "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s "
-        "OR lock_owner = %s) "
-    )
+    whole, locking, starting = _acquire_sql(connection.vendor)
     params = [
         Task.Status.RUNNING, token, adapt(now + timedelta(seconds=LOCK_SECONDS)), adapt(now),
         task_id, Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING, adapt(now),
         HELD if held else "-",
     ]  # fmt: skip
-    definitions = "(SELECT token FROM data_definitions WHERE id = 1)"
     worker = worker[:100]
     if connection.vendor == "postgresql":
-        sql = (
-            f"WITH locked AS ({lock}RETURNING {columns}), attempt AS ("  # noqa: S608
-            f"INSERT INTO {_EXECUTION} (task_id, attempt, status, started_at, finished_at, "
-            "error, traceback, worker) SELECT id, attempts, %s, %s, NULL, '', '', %s "
-            f"FROM locked RETURNING id) SELECT {columns}, {definitions}, "
-            "(SELECT id FROM attempt) FROM locked"
-        )
         params += [Task.Status.RUNNING, adapt(now), worker]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(whole, params)
             row = cursor.fetchone()
         if row is None:
             return None
         *values, token_read, execution_id = row
     else:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"{lock}RETURNING {columns}, {definitions}", params)
+            cursor.execute(locking, params)
             row = cursor.fetchone()
             if row is None:
                 return None
             *values, token_read = row
             cursor.execute(
-                f"INSERT INTO {_EXECUTION} (task_id, attempt, status, started_at, "  # noqa: S608
-                "finished_at, error, traceback, worker) VALUES (%s, %s, %s, %s, NULL, '', '', %s) "
-                "RETURNING id",
-                [task_id, values[_ATTEMPTS], Task.Status.RUNNING, adapt(now), worker],
+                starting, [task_id, values[_ATTEMPTS], Task.Status.RUNNING, adapt(now), worker]
             )
             (execution_id,) = cursor.fetchone()
     task = _task_from_row(values)
@@ -210,8 +194,30 @@ _TASK_FIELDS = Task._meta.concrete_fields
 _ATTEMPTS = [field.attname for field in _TASK_FIELDS].index("attempts")
 
 
-def _task_columns() -> str:
-    return ", ".join(connection.ops.quote_name(field.column) for field in _TASK_FIELDS)
+@functools.cache
+def _acquire_sql(vendor: str) -> tuple[str, str, str]:
+    """The statements of _acquire, built once: PostgreSQL's one, SQLite's two."""
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in _TASK_FIELDS)
+    lock = (
+        f"UPDATE {_TASK} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
+        "locked_until = %s, attempts = attempts + 1, updated_at = %s "
+        "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s "
+        "OR lock_owner = %s) "
+    )
+    definitions = "(SELECT token FROM data_definitions WHERE id = 1)"
+    inserted = "(task_id, attempt, status, started_at, finished_at, error, traceback, worker)"
+    whole = (
+        f"WITH locked AS ({lock}RETURNING {columns}), attempt AS ("  # noqa: S608
+        f"INSERT INTO {_EXECUTION} {inserted} SELECT id, attempts, %s, %s, NULL, '', '', %s "
+        f"FROM locked RETURNING id) SELECT {columns}, {definitions}, "
+        "(SELECT id FROM attempt) FROM locked"
+    )
+    locking = f"{lock}RETURNING {columns}, {definitions}"
+    starting = (
+        f"INSERT INTO {_EXECUTION} {inserted} "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, NULL, '', '', %s) RETURNING id"
+    )
+    return whole, locking, starting
 
 
 def _task_from_row(values: list) -> Task:
@@ -503,7 +509,7 @@ def _updates(*updates: tuple[QuerySet, dict[str, Any]]) -> int:
     the number of rows the last one changed. The ORM builds each (values as it adapts them)."""
     statements = []
     for queryset, values in updates:
-        query = queryset.query.chain(UpdateQuery)
+        query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
         query.add_update_values(values)
         statements.append(query.get_compiler(queryset.db).as_sql())
     if connection.vendor == "postgresql":
