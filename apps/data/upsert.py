@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,25 @@ def _connection():
     connection = connections[router.db_for_write(Record)]
     connection.ensure_connection()
     return connection
+
+
+@contextmanager
+def fast_cursor(connection):
+    """A cursor for the statements on the path of every change. On PostgreSQL it binds
+    the parameters on the server (psycopg's Cursor; prepared after a few runs) where
+    Django's cursor quotes them into the text (a ClientCursor, parsed and planned at
+    every run): an engine statement took 1.0 ms instead of 1.8 ms. Errors are Django's.
+    Not seen by Django's query capture (assertNumQueries and the like)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.Cursor(connection.connection) as cursor:
+                yield cursor
+        else:
+            with connection.cursor() as cursor:
+                yield cursor
 
 
 def _select(data_type_id: int, keys: list[str], column: str) -> list[tuple[str, Any]]:
@@ -122,7 +142,7 @@ def records_of_keys(data_type_id: int, keys: list[str], *, after: int, limit: in
         where, param = '"key" = ANY(%s)', list(keys)
     else:
         where, param = '"key" IN (SELECT value FROM json_each(%s))', json.dumps(keys)
-    with connection.cursor() as cursor:
+    with fast_cursor(connection) as cursor:
         cursor.execute(
             f'SELECT id, "key", "data"{"::text" if connection.vendor == "postgresql" else ""} '
             f"FROM {TABLE} WHERE data_type_id = %s AND {where} AND id > %s ORDER BY id LIMIT %s",
@@ -232,7 +252,7 @@ def write_one(data_type_id: int, key: str, data: Any) -> tuple[Record, Any]:
         '"digest" = excluded."digest", updated_at = excluded.updated_at '
     )
     values = [data_type_id, key, text, digest, stamp, stamp]
-    with connection.cursor() as cursor:
+    with fast_cursor(connection) as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f'WITH old AS (SELECT "data"::text AS data FROM {TABLE} WHERE data_type_id = %s '
@@ -299,7 +319,7 @@ def lean_insert(instance) -> None:
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    with connection.cursor() as cursor:
+    with fast_cursor(connection) as cursor:
         cursor.execute(_inserts[key], values)
         instance.pk = cursor.fetchone()[0]
     instance._state.adding, instance._state.db = False, connection.alias
@@ -381,7 +401,7 @@ def _write_few_postgresql(
     those written returned. Three round trips before, on the path of every change."""
     keys = list(rows)
     now = timezone.now()
-    with _connection().cursor() as cursor:
+    with fast_cursor(_connection()) as cursor:
         cursor.execute(
             'WITH incoming AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) '
             'AS i("key", "data", "digest")), '

@@ -126,3 +126,26 @@ def customer_flow_task(namespace):
         lock_owner=HELD,
         locked_until=timezone.now() + timedelta(seconds=runner.LOCK_SECONDS),
     )
+
+
+def test_a_follow_on_cancelled_before_its_maker_ends_does_not_run(
+    namespace, system_b, sent, monkeypatch
+):
+    build_integration(namespace, b_url=system_b.url, lot_size=10)
+    records_save(data_type=DataType.objects.get(name="Contact"), records=_contacts(1))
+    [(convert_id, _)] = sent
+    sent.clear()
+    hold = FollowOns.hold
+
+    def hold_then_cancel(self, task_id):
+        hold(self, task_id)
+        Task.objects.filter(pk=task_id).update(status=Task.Status.CANCELLED)  # a user's cancel
+
+    monkeypatch.setattr(FollowOns, "hold", hold_then_cancel)
+
+    assert task_run(convert_id, worker="w1", follow=True) == Task.Status.COMPLETED
+
+    export = Task.objects.get(flow__name="export_customers")
+    assert export.status == Task.Status.CANCELLED and not export.executions.exists()
+    assert system_b.received == [] and sent == []
+    assert Task.objects.get(pk=convert_id).status == Task.Status.COMPLETED

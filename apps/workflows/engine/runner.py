@@ -32,7 +32,7 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from apps.data.definitions import element, one_read
-from apps.data.upsert import converted_values
+from apps.data.upsert import converted_values, fast_cursor
 
 from ..models import Algorithm, Execution, Flow, Task
 from .dispatcher import events_discarded
@@ -146,38 +146,53 @@ def _acquire(
 
     On the path of every change travelling through the engine, so as few round trips as
     the database allows: on PostgreSQL one statement takes the lock, creates the attempt
-    and reads the task and the definitions token (four round trips before); SQLite, which
-    has no writes in WITH, takes the lock and reads in one and creates the attempt in a
-    second, in one transaction. ``held``: the task may be one held for its maker's worker
-    (see FollowOns), which is given it."""
+    and reads the task and the definitions token (four round trips before; a worker's
+    follow-on is even taken in its maker's end, see _end); SQLite, which has no writes in
+    WITH, takes the lock and reads in one and creates the attempt in a second, in one
+    transaction. ``held``: the task may be one held for its maker's worker (see
+    FollowOns), which is given it."""
     now = timezone.now()
+    params = _lock_params(task_id, token, held, now)
+    worker = worker[:100]
+    if connection.vendor == "postgresql":
+        ctes, select = _acquire_sql()
+        with fast_cursor(connection) as cursor:
+            cursor.execute(f"WITH {ctes} {select}", params + _attempt_params(worker, now))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return _acquired(row, worker, now)
     adapt = connection.ops.adapt_datetimefield_value
-    whole, locking, starting = _acquire_sql(connection.vendor)
-    params = [
+    locking, starting = _acquire_sqlite_sql()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(locking, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        *values, token_read = row
+        cursor.execute(
+            starting, [task_id, values[_ATTEMPTS], Task.Status.RUNNING, adapt(now), worker]
+        )
+        (execution_id,) = cursor.fetchone()
+    return _acquired([*values, token_read, execution_id], worker, now)
+
+
+def _lock_params(task_id: int, token: str, held: bool, now) -> list:
+    adapt = connection.ops.adapt_datetimefield_value
+    return [
         Task.Status.RUNNING, token, adapt(now + timedelta(seconds=LOCK_SECONDS)), adapt(now),
         task_id, Task.Status.PENDING, Task.Status.RETRYING, Task.Status.RUNNING, adapt(now),
         HELD if held else "-",
     ]  # fmt: skip
-    worker = worker[:100]
-    if connection.vendor == "postgresql":
-        params += [Task.Status.RUNNING, adapt(now), worker]
-        with connection.cursor() as cursor:
-            cursor.execute(whole, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        *values, token_read, execution_id = row
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(locking, params)
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            *values, token_read = row
-            cursor.execute(
-                starting, [task_id, values[_ATTEMPTS], Task.Status.RUNNING, adapt(now), worker]
-            )
-            (execution_id,) = cursor.fetchone()
+
+
+def _attempt_params(worker: str, now) -> list:
+    return [Task.Status.RUNNING, connection.ops.adapt_datetimefield_value(now), worker]
+
+
+def _acquired(row, worker: str, now) -> tuple[Task, Execution]:
+    """The task and its attempt from the columns _acquire's statement returns."""
+    *values, token_read, execution_id = row
     task = _task_from_row(values)
     task.definitions = token_read  # type: ignore[attr-defined]
     execution = Execution(
@@ -194,30 +209,42 @@ _TASK_FIELDS = Task._meta.concrete_fields
 _ATTEMPTS = [field.attname for field in _TASK_FIELDS].index("attempts")
 
 
+_LOCK = (
+    f"UPDATE {_TASK} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
+    "locked_until = %s, attempts = attempts + 1, updated_at = %s "
+    "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s "
+    "OR lock_owner = %s) "
+)
+_DEFINITIONS = "(SELECT token FROM data_definitions WHERE id = 1)"
+_STARTED = "(task_id, attempt, status, started_at, finished_at, error, traceback, worker)"
+
+
 @functools.cache
-def _acquire_sql(vendor: str) -> tuple[str, str, str]:
-    """The statements of _acquire, built once: PostgreSQL's one, SQLite's two."""
+def _acquire_sql() -> tuple[str, str]:
+    """PostgreSQL's statement of _acquire, built once, in two parts: its WITH queries
+    (the lock, the attempt) and its SELECT, so that _end can put them in its own."""
     columns = ", ".join(connection.ops.quote_name(field.column) for field in _TASK_FIELDS)
-    lock = (
-        f"UPDATE {_TASK} SET status = %s, lock_owner = %s, "  # noqa: S608 (names are the model's)
-        "locked_until = %s, attempts = attempts + 1, updated_at = %s "
-        "WHERE id = %s AND status IN (%s, %s, %s) AND (locked_until IS NULL OR locked_until < %s "
-        "OR lock_owner = %s) "
+    ctes = (
+        f"locked AS ({_LOCK}RETURNING {columns}), attempt AS ("  # noqa: S608
+        f"INSERT INTO {_EXECUTION} {_STARTED} SELECT id, attempts, %s, %s, NULL, '', '', %s "
+        "FROM locked RETURNING id)"
     )
-    definitions = "(SELECT token FROM data_definitions WHERE id = 1)"
-    inserted = "(task_id, attempt, status, started_at, finished_at, error, traceback, worker)"
-    whole = (
-        f"WITH locked AS ({lock}RETURNING {columns}), attempt AS ("  # noqa: S608
-        f"INSERT INTO {_EXECUTION} {inserted} SELECT id, attempts, %s, %s, NULL, '', '', %s "
-        f"FROM locked RETURNING id) SELECT {columns}, {definitions}, "
-        "(SELECT id FROM attempt) FROM locked"
+    select = (
+        f"SELECT {columns}, {_DEFINITIONS} AS definitions_token, "  # noqa: S608
+        "(SELECT id FROM attempt) AS attempt_id FROM locked"
     )
-    locking = f"{lock}RETURNING {columns}, {definitions}"
+    return ctes, select
+
+
+@functools.cache
+def _acquire_sqlite_sql() -> tuple[str, str]:
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in _TASK_FIELDS)
+    locking = f"{_LOCK}RETURNING {columns}, {_DEFINITIONS}"
     starting = (
-        f"INSERT INTO {_EXECUTION} {inserted} "  # noqa: S608
+        f"INSERT INTO {_EXECUTION} {_STARTED} "  # noqa: S608
         "VALUES (%s, %s, %s, %s, NULL, '', '', %s) RETURNING id"
     )
-    return whole, locking, starting
+    return locking, starting
 
 
 def _task_from_row(values: list) -> Task:
@@ -344,24 +371,26 @@ def task_run(
 
 
 def _run_one(task_id: int, worker: str, held: bool, follow_ons: FollowOns | None) -> str | None:
-    token = uuid.uuid4().hex
-    acquired = _acquire(task_id, token, worker, held=held)
+    """Run the task, then the follow-ons down its chain (each taken in its maker's end)."""
+    acquired = _acquire(task_id, uuid.uuid4().hex, worker, held=held)
     if acquired is None:
         logger.info("Task #%s is running elsewhere or finished; skipped", task_id)
         return None
-    task, execution = acquired
-    # _acquire read the definitions token with the task.
-    with one_read(task.definitions):  # type: ignore[attr-defined]
-        held_token = _holding.set(follow_ons)
-        try:
-            status = _run_locked(task, execution, token)
-        finally:
-            _holding.reset(held_token)
-    if follow_ons is not None:
-        follow_on = follow_ons.take()
-        if follow_on is not None:
-            _run_one(follow_on, worker, True, follow_ons)
-    return status
+    first: str | None = None
+    while acquired is not None:
+        task, execution = acquired
+        # _acquire read the definitions token with the task.
+        with one_read(task.definitions):  # type: ignore[attr-defined]
+            held_token = _holding.set(follow_ons)
+            try:
+                status = _run_locked(task, execution, task.lock_owner, follow_ons)
+            finally:
+                _holding.reset(held_token)
+        first = status if first is None else first
+        acquired = follow_ons.taken if follow_ons is not None else None
+        if follow_ons is not None:
+            follow_ons.taken = None
+    return first
 
 
 HELD = "held"  # the lock owner of a task held for the worker of the task that started it
@@ -387,6 +416,8 @@ class FollowOns:
         self._held: tuple[int, float] | None = None  # (task id, when held: monotonic)
         self._claimed = False  # the first follow-on of this task is being created
         self._full = False  # a second one came: nothing more is held for this task
+        # The held one as its maker's end took it, to run next: (task, attempt).
+        self.taken: tuple[Task, Execution] | None = None
 
     def claim(self) -> bool:
         """May the follow-on being created be held? Yes for the first one only."""
@@ -446,7 +477,9 @@ def holding() -> FollowOns | None:
     return _holding.get()
 
 
-def _run_locked(task: Task, execution: Execution, token: str) -> str | None:
+def _run_locked(
+    task: Task, execution: Execution, token: str, follow_ons: FollowOns | None = None
+) -> str | None:
     _attach_definitions(task)
     context = TaskContext(task, execution, token)
     from .execute import execute_task
@@ -470,7 +503,7 @@ def _run_locked(task: Task, execution: Execution, token: str) -> str | None:
     except Exception as error:
         if _was_cancelled(task.pk):  # it failed after, or because, it was cancelled
             return _end(task, execution, token, context, Task.Status.CANCELLED,
-                        f"Task #{task.pk} was cancelled.", {}, "")  # fmt: skip
+                        f"Task #{task.pk} was cancelled.", {}, "", follow_ons)  # fmt: skip
         error_text = describe(error)
         # A user's task failing is not the platform failing: one line in the worker's log;
         # the traceback is kept with the execution, for operators (not for API users).
@@ -495,7 +528,7 @@ def _run_locked(task: Task, execution: Execution, token: str) -> str | None:
             level="warning" if retry else "error",
             attachment={"error": error_text, "detail": detail},
         )
-    return _end(task, execution, token, context, status, error_text, fields, trace)
+    return _end(task, execution, token, context, status, error_text, fields, trace, follow_ons)
 
 
 def _was_cancelled(task_id: int) -> bool:
@@ -503,32 +536,59 @@ def _was_cancelled(task_id: int) -> bool:
     return status == Task.Status.CANCELLED
 
 
-def _updates(*updates: tuple[QuerySet, dict[str, Any]]) -> int:
-    """Run queryset updates as one statement on PostgreSQL (all but the last in WITH; on the
-    path of a change when a worker runs the follow-on next), in one transaction elsewhere;
-    the number of rows the last one changed. The ORM builds each (values as it adapts them)."""
+def _updates(
+    *updates: tuple[QuerySet, dict[str, Any]], then: tuple[int, str, str] | None = None
+) -> tuple[int, tuple | None]:
+    """Run queryset updates as one statement on PostgreSQL (all but the last in WITH), in
+    one transaction elsewhere: the number of rows the last one changed, and with ``then``
+    (task id, lock token, worker: a follow-on to take, PostgreSQL only) _acquire's row for
+    it, or None. The ORM builds each update (values as it adapts them)."""
     statements = []
     for queryset, values in updates:
         query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
         query.add_update_values(values)
         statements.append(query.get_compiler(queryset.db).as_sql())
     if connection.vendor == "postgresql":
-        head = ", ".join(f"step{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
+        steps = [f"step{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1])]
         params = [param for _, step in statements for param in step]
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH {head} {statements[-1][0]}", params)
-            return cursor.rowcount
+        last = statements[-1][0]
+        if then is not None:
+            now = timezone.now()
+            task_id, token, worker = then
+            ctes, select = _acquire_sql()
+            steps += [f"ended AS ({last} RETURNING 1)", ctes]
+            sql = (
+                f"WITH {', '.join(steps)} SELECT (SELECT count(*) FROM ended), taken.* "  # noqa: S608
+                f"FROM (SELECT 1) AS one LEFT JOIN ({select}) AS taken ON true"
+            )
+            params += _lock_params(task_id, token, True, now) + _attempt_params(worker, now)
+            with fast_cursor(connection) as cursor:
+                cursor.execute(sql, params)
+                count, *row = cursor.fetchone()
+            return count, (row if row[0] is not None else None)
+        with fast_cursor(connection) as cursor:
+            cursor.execute(f"WITH {', '.join(steps)} {last}", params)
+            return cursor.rowcount, None
     with transaction.atomic(), connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
-        return cursor.rowcount
+        return cursor.rowcount, None
 
 
-def _end(task, execution, token, context, status, error_text, fields, trace) -> str | None:
-    """Record the attempt's outcome and release the lock; enqueue again when due."""
+def _end(
+    task, execution, token, context, status, error_text, fields, trace, follow_ons=None
+) -> str | None:
+    """Record the attempt's outcome and release the lock; enqueue again when due. A
+    follow-on held for this worker is taken (locked, its attempt started) in the same
+    statement on PostgreSQL, and left in ``follow_ons.taken`` to run next."""
     finished = timezone.now()
     final = status in {Task.Status.COMPLETED, Task.Status.FAILED, Task.Status.CANCELLED}
-    updated = _updates(
+    follow_on = follow_ons.take() if follow_ons is not None else None
+    worker = execution.worker
+    then = (follow_on, uuid.uuid4().hex, worker) if follow_on is not None else None
+    if connection.vendor != "postgresql":
+        then = None
+    updated, row = _updates(
         (
             Execution.objects.filter(pk=execution.pk),
             {"status": status, "finished_at": finished, "error": error_text[:10000],
@@ -541,7 +601,15 @@ def _end(task, execution, token, context, status, error_text, fields, trace) -> 
             {"status": status, "state": context.state, "lock_owner": "", "locked_until": None,
              "finished_at": finished if final else None, "updated_at": finished, **fields},
         ),
+        then=then,
     )  # fmt: skip
+    if follow_ons is not None and follow_on is not None:
+        if then is None:  # SQLite: taken on its own
+            follow_ons.taken = _acquire(follow_on, uuid.uuid4().hex, worker, held=True)
+        elif row is not None:
+            follow_ons.taken = _acquired(row, worker, timezone.now())
+        else:
+            logger.info("Task #%s is running elsewhere or finished; skipped", follow_on)
     if not updated:  # cancelled meanwhile: keep that, release the lock
         Task.objects.filter(pk=task.pk, lock_owner=token).update(lock_owner="", locked_until=None)
         return Task.Status.CANCELLED
