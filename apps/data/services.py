@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
@@ -125,8 +125,8 @@ def record_check(*, data_type: DataType, data: Any) -> str:
 
 
 def record_save(*, data_type: DataType, data: Any, key: str | None = None) -> tuple[Record, bool]:
-    """Validate and save one record; observers of its data type fire in its transaction
-    (``records_saved``, as for a batch).
+    """Validate and save one record; the observers of its data type, trigger evaluators
+    included, are evaluated in its transaction (``records_saved``).
 
     ``key`` names the record to replace; the data's own primary key must then match it.
     """
@@ -216,19 +216,22 @@ def records_save(
 def _upsert_batch(
     data_type: DataType, valid: dict[str, dict], result: SaveResult, source: str
 ) -> None:
-    """Write one batch and, in its transaction, tell the observers (``records_saved``): the
-    records and the tasks they start commit together, in one commit (the engine's
-    dispatcher waits for the commit itself when it must run user code)."""
+    """Write one batch and tell the observers (``records_saved``): those judging by
+    conditions in its transaction (the records and the tasks they start commit together,
+    in one commit), those with a trigger evaluator (user code) after it."""
     with transaction.atomic():
         outcome = upsert.write_batch(data_type.pk, valid)
-        if outcome.created or outcome.updated:
-            event = RecordsSaved(
-                data_type=data_type,
-                source=source,
-                created=[(key, valid[key]) for key in outcome.created],
-                updated=[(key, valid[key], old) for key, old in outcome.updated],
-            )
+        event = RecordsSaved(
+            data_type=data_type,
+            source=source,
+            created=[(key, valid[key]) for key in outcome.created],
+            updated=[(key, valid[key], old) for key, old in outcome.updated],
+            observers="plain",
+        )
+        if event.created or event.updated:
             records_saved.send(sender=DataType, event=event)
+    if event.created or event.updated:
+        records_saved.send(sender=DataType, event=replace(event, observers="judged"))
     result.created += len(outcome.created)
     result.updated += len(outcome.updated)
     result.unchanged += outcome.unchanged

@@ -34,7 +34,12 @@ def record_saved(sender, instance: Record, created: bool, raw=False, **kwargs) -
 
 
 def records_saved(sender, event, **kwargs) -> None:
-    dispatch(data_type=event.data_type, created=event.created, updated=event.updated)
+    dispatch(
+        data_type=event.data_type,
+        created=event.created,
+        updated=event.updated,
+        observers=event.observers,
+    )
 
 
 def event_saved(sender, instance, raw=False, **kwargs) -> None:

@@ -65,32 +65,51 @@ def test_each_active_flow_of_each_active_observer_gets_its_lots(make, contact, c
     assert not [sql for sql in selects(queries) if "workflows_" in sql]
 
 
-def test_tasks_are_stored_in_the_write_transaction_and_evaluators_wait_for_its_commit(
-    make, contact, converter, algorithm, django_capture_on_commit_callbacks
+def test_tasks_are_stored_in_the_write_transaction_and_evaluators_judge_after_it(
+    make, contact, converter, algorithm
 ):
-    """An observer's tasks commit with the records (one commit, nothing lost in between);
-    one with a trigger evaluator (user code) is evaluated after the commit, so that no
-    transaction waits on a runner, and still fires for what its code accepts."""
+    """A batch's observers that judge by conditions start their tasks in the batch's
+    transaction (one commit, nothing lost in between); those with a trigger evaluator (user
+    code) are evaluated after it, so that no transaction waits on a runner, and still fire
+    for what their code accepts. A single record's save evaluates all in its transaction."""
     from django.db import transaction
+
+    from apps.data.services import record_save
+    from apps.data.signals import records_saved
 
     plain = make(Observer, "plain", kind="observer", data_type=contact)
     make(Flow, "by_conditions", event=plain, translator=converter)
     even = algorithm("even", "return record['id'] % 2 == 0", ["record", "previous"])
     judged = make(Observer, "judged", kind="observer", data_type=contact, trigger_evaluator=even)
     make(Flow, "by_evaluator", event=judged, translator=converter)
-    with django_capture_on_commit_callbacks(execute=True) as committed, transaction.atomic():
+    seen = []
+
+    def spy(event, **kwargs):  # what is stored when each part of the observers is told
+        tasks = sorted(Task.objects.values_list("flow__name", flat=True))
+        seen.append((event.observers, len(connection.atomic_blocks) - depth, tasks))
+
+    records_saved.connect(spy, weak=False, dispatch_uid="spy")
+    try:
+        depth = len(connection.atomic_blocks)
         records_save(data_type=contact, records=RECORDS[:3])
-        inside = sorted(Task.objects.values_list("flow__name", flat=True))
-    assert inside == ["by_conditions"]
-    # Run at the commit: the evaluation, then the two tasks' jobs sent.
-    assert len(committed) == 3
-    after = {t.flow.name: t.input["keys"] for t in Task.objects.all()}
-    assert after == {"by_conditions": ["0", "1", "2"], "by_evaluator": ["0", "2"]}
+        # The spy is told after the dispatcher: the tasks of each part, and where.
+        assert seen == [
+            ("plain", 1, ["by_conditions"]),  # in the batch's transaction
+            ("judged", 0, ["by_conditions", "by_evaluator"]),  # after it
+        ]
+        after = {t.flow.name: t.input["keys"] for t in Task.objects.all()}
+        assert after == {"by_conditions": ["0", "1", "2"], "by_evaluator": ["0", "2"]}
+        seen.clear()
+        record_save(data_type=contact, data=RECORDS[4])
+        assert [(observers, inside) for observers, inside, _ in seen] == [("all", 1)]
+        assert Task.objects.filter(input__keys=["4"], flow__name="by_evaluator").exists()
+    finally:
+        records_saved.disconnect(dispatch_uid="spy")
     # A write rolled back starts nothing.
     Task.objects.all().delete()
     try:
         with transaction.atomic():
-            records_save(data_type=contact, records=RECORDS[3:5])
+            records_save(data_type=contact, records=RECORDS[5:7])
             raise RuntimeError("rolled back")
     except RuntimeError:
         pass

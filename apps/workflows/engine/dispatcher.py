@@ -6,10 +6,10 @@ observers of the data type, evaluates their conditions (or trigger evaluator)
 against each record and its previous state, and enqueues each matching flow
 once per lot of records (one Task and one Celery job per lot, not per record).
 
-The records service calls it inside the write's transaction: the tasks are
-stored with the records, in one commit, and their jobs are sent once it
-commits. An observer with a trigger evaluator (user code, in a runner) is
-evaluated after the commit instead: no transaction waits on user code.
+The records service calls it inside a batch's transaction for the observers
+that judge by conditions (the tasks are stored with the records, in one commit,
+and their jobs are sent once it commits), and after it for those with a trigger
+evaluator (user code, in a runner): no batch's transaction waits on user code.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import groupby
-
-from django.db import connection, transaction
 
 from apps.data.definitions import cached
 from apps.data.models import DataType
@@ -44,9 +42,11 @@ def dispatch(
     data_type: DataType,
     created: list[tuple[str, dict]],
     updated: list[tuple[str, dict, dict]],
+    observers: str = "all",
 ) -> int:
-    """Evaluate the observers of ``data_type``; return how many tasks were enqueued (0 when
-    the evaluation waits for the commit)."""
+    """Evaluate the observers of ``data_type`` (``observers``: "plain", those judging by
+    conditions only; "judged", those with a trigger evaluator; or "all"); return how many
+    tasks were enqueued."""
     if _discarding.get():
         return 0
     # Most batches of an import have no observer: the cache says so with one query of one
@@ -54,12 +54,10 @@ def dispatch(
     flows = cached(("observed flows", data_type.pk), lambda: observed_flows(data_type))
     if not flows:
         return 0
-    if connection.in_atomic_block:
-        judged = [flow for flow in flows if flow.event and flow.event.trigger_evaluator_id]
-        if judged:
-            transaction.on_commit(lambda: _enqueue_fired(judged, created, updated))
-            flows = [flow for flow in flows if flow not in judged]
-    return _enqueue_fired(flows, created, updated)
+    if observers != "all":
+        judging = observers == "judged"
+        flows = [f for f in flows if bool(f.event and f.event.trigger_evaluator_id) == judging]
+    return _enqueue_fired(flows, created, updated) if flows else 0
 
 
 def _enqueue_fired(
