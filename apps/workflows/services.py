@@ -197,8 +197,8 @@ def tasks_recover(*, worker: str | None = None) -> list[int]:
     its worker (killed, machine lost). So did any running task whose lock
     expired, and any pending one held for a worker (runner.FollowOns) whose hold
     expired. Each is made pending again with its saved state, and resumes there.
-    Beat also calls this every minute without a worker name (RECOVER_SCHEDULE):
-    expired locks only.
+    Beat also calls this every minute without a worker name ("recover-tasks" in
+    CELERY_BEAT_SCHEDULE): expired locks only.
     """
     from .models import Execution
 
