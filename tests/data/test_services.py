@@ -29,7 +29,10 @@ def events():
     seen = []
 
     def receiver(sender, event, **kwargs):
-        seen.append(event)
+        # Each batch's event is told twice: in its transaction, then after it for the
+        # observers with a trigger evaluator (tests/workflows/test_dispatcher.py).
+        if event.observers != "judged":
+            seen.append(event)
 
     records_saved.connect(receiver, dispatch_uid="test-events")
     yield seen
