@@ -94,3 +94,13 @@ def adder(api, namespace):
     )
     assert response.status_code == 201, response.json()
     return response.json()
+
+
+@pytest.fixture
+def system_b():
+    """System B of tests/workflows/systems.py, serving on a free port for the test."""
+    from tests.workflows.systems import SystemB
+
+    server = SystemB().start()
+    yield server
+    server.stop()

@@ -12,13 +12,6 @@ from tests.workflows.systems import SystemB
 
 
 @pytest.fixture
-def system_b():
-    server = SystemB().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def export_flow(make, namespace, customer, system_b):
     connection = connection_save(
         namespace=namespace, name="b", base_url=system_b.url, max_attempts=1

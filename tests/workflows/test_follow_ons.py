@@ -17,16 +17,8 @@ from apps.workflows.engine.runner import HELD, FollowOns, _acquire, task_run
 from apps.workflows.models import Flow, Task
 from apps.workflows.services import tasks_recover
 from tests.workflows.integration import build_integration
-from tests.workflows.systems import SystemB
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def system_b():
-    b = SystemB().start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture

@@ -364,8 +364,7 @@ def task_run(
     ``follow`` (a worker's job): the first task this one starts through an observer is
     held for this worker and run right after it, without a trip through the broker (see
     FollowOns); and so on down the chain."""
-    status = _run_one(task_id, worker, held, FollowOns() if follow else None)
-    return status
+    return _run_one(task_id, worker, held, FollowOns() if follow else None)
 
 
 def _run_one(task_id: int, worker: str, held: bool, follow_ons: FollowOns | None) -> str | None:
