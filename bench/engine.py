@@ -324,7 +324,7 @@ def main() -> None:
                 else f"goal within 2x: {'met' if ratio <= 2 else 'NOT met'}"
             )
             print(
-                f"      platform p50 / yardstick p50: {ratio:.1f}x ({goal}); "
+                f"      platform p50 / yardstick p50: {ratio:.2f}x ({goal}); "
                 f"worker idle CPU {lat['idle_cpu']:.1f}% of a core"
             )
         if "e2e" in figures:

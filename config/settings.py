@@ -160,6 +160,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory: tests start real worker processes that must see it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The engine's statements on the path of every change (apps.data.upsert.fast_cursor)
+    # are prepared once they ran this often on a connection: parsed and planned once.
+    # Django's own queries bind on the client and are never prepared. 0 turns it off
+    # (a PgBouncer before 1.21 in transaction mode cannot keep prepared statements).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
