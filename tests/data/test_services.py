@@ -146,6 +146,29 @@ def test_single_save_validates_and_fires_records_saved(contact):
         records_saved.disconnect(dispatch_uid="t")
 
 
+def test_repeated_single_saves_are_prepared_and_stay_right_on_postgresql(contact):
+    """The engine's statements are prepared once run five times on a connection
+    (DATABASE_PREPARE_THRESHOLD): every save after that still stores and reports its
+    own record."""
+    from django.conf import settings
+    from django.db import connection
+
+    for i in range(8):
+        record, created = record_save(data_type=contact, data={"id": i % 2, "name": f"n{i}"})
+        assert created == (i < 2) and record.data["name"] == f"n{i}"
+    assert sorted(Record.objects.values_list("key", "data__name")) == [("0", "n6"), ("1", "n7")]
+    if connection.vendor != "postgresql":
+        # Prepared statements are PostgreSQL's; SQLite's module caches its own.
+        assert "prepare_threshold" not in settings.DATABASES["default"].get("OPTIONS", {})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["WITH old AS (SELECT%"],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
 def test_data_type_without_primary_key_generates_keys(namespace):
     log = data_type_save(namespace=namespace, name="Log", schema={"type": "object"}, primary_key="")
     result = records_save(data_type=log, records=[{"m": 1}, {"m": 1}])
