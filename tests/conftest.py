@@ -68,6 +68,32 @@ def api_as(db):
 
 
 @pytest.fixture
+def queries_and_token_reads(monkeypatch):
+    """``with queries_and_token_reads() as (queries, reads):`` Django's queries other
+    than the definitions token's, and the token reads (on PostgreSQL the token is read
+    around Django's cursor, apps.data.upsert.fast_cursor, which query capture misses)."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.data import definitions
+
+    @contextmanager
+    def capture():
+        reads: list = []
+        read = definitions._read_token
+        monkeypatch.setattr(definitions, "_read_token", lambda: reads.append(read()) or reads[-1])
+        others: list[str] = []
+        with CaptureQueriesContext(connection) as captured:
+            yield others, reads
+        others += [q["sql"] for q in captured if "data_definitions" not in q["sql"]]
+        monkeypatch.setattr(definitions, "_read_token", read)
+
+    return capture
+
+
+@pytest.fixture
 def grant():
     """grant(user, namespace, change=False): namespace object permissions."""
     return permissions.grant

@@ -77,7 +77,9 @@ def definitions_token() -> str | None:
 
 
 def _read_token() -> str | None:
-    with connection.cursor() as cursor:
+    from .upsert import fast_cursor  # the first statement of every records request
+
+    with fast_cursor(connection) as cursor:
         cursor.execute("SELECT token FROM data_definitions WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row else None

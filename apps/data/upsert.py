@@ -62,7 +62,10 @@ def fast_cursor(connection):
     1.0 ms instead of 1.8 ms; and a statement run five times on a connection is prepared
     (settings: DATABASE_PREPARE_THRESHOLD), which took change -> export from 2.1x to 1.9x
     the two-hop yardstick (bench/engine.py). Errors are Django's. Not seen by Django's
-    query capture (assertNumQueries and the like)."""
+    query capture (assertNumQueries and the like). The connection is health-checked first
+    as Django's cursor does it (CONN_HEALTH_CHECKS: once per request or task), so one the
+    database dropped is opened again rather than failing the statement."""
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
         if connection.vendor == "postgresql":

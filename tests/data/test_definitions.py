@@ -77,9 +77,9 @@ def test_without_the_row_nothing_is_cached(namespace):
     assert definitions_token() is not None
 
 
-def test_an_element_comes_with_what_it_refers_to_and_follows_changes(namespace):
-    from django.test.utils import CaptureQueriesContext
-
+def test_an_element_comes_with_what_it_refers_to_and_follows_changes(
+    namespace, queries_and_token_reads
+):
     from apps.data.definitions import element, one_read
     from apps.gateway.models import Webhook
     from apps.gateway.services import webhook_save
@@ -87,12 +87,12 @@ def test_an_element_comes_with_what_it_refers_to_and_follows_changes(namespace):
     conn = connection_save(namespace=namespace, name="api", base_url="http://127.0.0.1:9")
     hook = webhook_save(namespace=namespace, name="get", path="items", connection=conn)
     first = element(Webhook, hook.pk)
-    with CaptureQueriesContext(connection) as queries, one_read():
+    with queries_and_token_reads() as (queries, reads), one_read():
         again = element(Webhook, hook.pk)
         assert again is first
         assert again.connection.base_url == "http://127.0.0.1:9"
         assert again.connection.namespace.name == "defs"
-    assert len(queries) == 1  # the token, read once
+    assert len(reads) == 1 and queries == []  # the token, read once; nothing else
     conn.base_url = "http://127.0.0.1:10"
     conn.save()
     assert element(Webhook, hook.pk).connection.base_url == "http://127.0.0.1:10"

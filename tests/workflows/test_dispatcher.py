@@ -17,12 +17,13 @@ def selects(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
 
 
-def test_a_type_nobody_observes_costs_one_query(contact):
-    """Once its (empty) observers are known: one query of the definitions token."""
+def test_a_type_nobody_observes_costs_one_query(contact, queries_and_token_reads):
+    """Once its (empty) observers are known: one query, of the definitions token."""
     assert dispatch(data_type=contact, created=[("1", {"id": 1})], updated=[]) == 0
-    with CaptureQueriesContext(connection) as queries:
+    with queries_and_token_reads() as (queries, reads):
         assert dispatch(data_type=contact, created=[("2", {"id": 2})], updated=[]) == 0
-    assert [q["sql"] for q in queries] == ["SELECT token FROM data_definitions WHERE id = 1"]
+    assert len(reads) == 1 and reads[0]
+    assert queries == []
 
 
 def test_an_observer_added_after_the_cache_was_filled_fires(make, contact, converter):

@@ -141,3 +141,39 @@ def test_a_follow_on_cancelled_before_its_maker_ends_does_not_run(
     assert export.status == Task.Status.CANCELLED and not export.executions.exists()
     assert system_b.received == [] and sent == []
     assert Task.objects.get(pk=convert_id).status == Task.Status.COMPLETED
+
+
+def test_a_task_on_a_connection_the_database_dropped_runs_on_a_new_one(
+    namespace, system_b, sent
+):
+    """Persistent connections (CONN_MAX_AGE) outlive a database restart: before a job's
+    first statement, as before a request's, the connection is checked and opened again
+    (the engine's statements go around Django's cursor; they skipped the check, and the
+    job failed)."""
+    from django.db import close_old_connections, connection
+
+    build_integration(namespace, b_url=system_b.url, lot_size=10)
+    records_save(data_type=DataType.objects.get(name="Contact"), records=_contacts(1))
+    [(convert_id, _)] = sent
+    sent.clear()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        import psycopg
+
+        settings_dict = connection.settings_dict
+        with psycopg.connect(
+            dbname=settings_dict["NAME"], user=settings_dict["USER"],
+            host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
+            autocommit=True,
+        ) as other:  # fmt: skip
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    else:  # SQLite: a connection closed under Django's feet
+        connection.connection.close()
+    close_old_connections()  # a new job (the worker's task_prerun), as a new request
+
+    task_run(convert_id, worker="w1", follow=True)
+
+    assert [body["ref"] for body in system_b.received] == [0]
+    assert Task.objects.get(pk=convert_id).status == Task.Status.COMPLETED
