@@ -143,9 +143,7 @@ def test_a_follow_on_cancelled_before_its_maker_ends_does_not_run(
     assert Task.objects.get(pk=convert_id).status == Task.Status.COMPLETED
 
 
-def test_a_task_on_a_connection_the_database_dropped_runs_on_a_new_one(
-    namespace, system_b, sent
-):
+def test_a_task_on_a_connection_the_database_dropped_runs_on_a_new_one(namespace, system_b, sent):
     """Persistent connections (CONN_MAX_AGE) outlive a database restart: before a job's
     first statement, as before a request's, the connection is checked and opened again
     (the engine's statements go around Django's cursor; they skipped the check, and the
