@@ -68,6 +68,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
             raise AuthenticationFailed(
                 "API tokens are sent as 'Authorization: Token <token>', not 'Bearer'."
             )
+        if len(words) == 1 and words[0].lower() != b"token":
+            raise AuthenticationFailed(
+                "API tokens are sent as 'Authorization: Token <token>': the header has the "
+                "token alone, without 'Token ' before it."
+            )
         if words and words[0].lower() == self.authenticate_header(request).lower().encode():
             failures.check(request)
         try:

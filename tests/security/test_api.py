@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from rest_framework.test import APIClient
 
 from apps.data.models import Namespace
@@ -158,12 +159,13 @@ def test_listing_does_not_query_per_authorization(api, namespace, django_assert_
     assert response.json()["count"] == 5
 
 
-def test_a_token_sent_as_bearer_is_told_how_to_send_it(api):
-    """The OAuth habit (Authorization: Bearer …) gets the way the platform wants its
-    tokens, not a bare 401; the token itself is not echoed."""
+@pytest.mark.parametrize("header", ["Bearer {token}", "{token}"], ids=["bearer", "no scheme"])
+def test_a_token_sent_as_bearer_or_bare_is_told_how_to_send_it(api, header):
+    """The OAuth habit (Authorization: Bearer …), or the token alone, gets the way the
+    platform wants its tokens, not a bare 401; the token itself is not echoed."""
     token = api._credentials["HTTP_AUTHORIZATION"].split()[1]
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.credentials(HTTP_AUTHORIZATION=header.format(token=token))
     response = client.get("/api/v2/setup/namespace/")
     assert response.status_code == 401
     detail = response.json()["detail"]
