@@ -52,6 +52,9 @@ class SaveResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Records that a later one with the same key replaced within the same call (the last
+    # one is stored): a list of 3 records that creates 2 says why.
+    duplicates: int = 0
     errors: list[RecordError] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,6 +62,7 @@ class SaveResult:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
             "invalid": len(self.errors),
             "errors": [error.as_dict() for error in self.errors],
         }
@@ -206,6 +210,8 @@ def records_save(
                 result.errors.append(RecordError(index, key, validator.explain(data)))
             else:
                 assert key is not None  # record_key gives a key whenever it finds no problem
+                if key in valid:
+                    result.duplicates += 1
                 valid[key] = data
         offset += len(batch)
         if valid:

@@ -109,6 +109,9 @@ def test_bulk_create_reports_per_item_errors(api, contact_type):
     assert body["errors"][0]["errors"][0]["path"] == "$.id"
     all_bad = api.post("/api/v2/crm/Contact/", [{"id": "x"}], format="json")
     assert all_bad.status_code == 400
+    # The same key twice in one list: the last is stored, and the count says so.
+    twice = api.post("/api/v2/crm/Contact/", [{"id": 7}, {"id": 7, "name": "b"}], format="json")
+    assert (twice.json()["created"], twice.json()["duplicates"]) == (1, 1)
 
 
 def test_list_paginates_and_filters_on_data(api, contact_type):

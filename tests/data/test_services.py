@@ -90,7 +90,7 @@ def test_duplicate_keys_in_one_call_keep_the_last(contact):
     result = records_save(
         data_type=contact, records=[{"id": 1, "name": "first"}, {"id": 1, "name": "last"}]
     )
-    assert result.created == 1
+    assert result.created == 1 and result.duplicates == 1
     assert Record.objects.get(key="1").data["name"] == "last"
 
 

@@ -142,6 +142,8 @@ def _source_records(flow: Flow, context, keys) -> Iterator[list[Record]]:
 def _tally(total: dict[str, int], result: SaveResult, context, where: str) -> None:
     for name in ("created", "updated", "unchanged"):
         total[name] = total.get(name, 0) + getattr(result, name)
+    if result.duplicates:  # a key twice in one page or lot: the last was stored
+        total["duplicates"] = total.get("duplicates", 0) + result.duplicates
     if result.errors:
         total["invalid"] = total.get("invalid", 0) + len(result.errors)
         context.notify(
