@@ -94,6 +94,24 @@ def test_records_crud_by_key(api, contact_type):
     assert Record.objects.get(key="7").data["age"] == 30  # nothing lost
     assert api.delete(url + "7/").status_code == 204
     assert api.get(url + "7/").status_code == 404
+    # PUT at a key nobody stored yet creates the record there (HTTP's PUT: 201).
+    put_new = api.put(url + "9/", {"id": 9, "name": "Nia"}, format="json")
+    assert put_new.status_code == 201 and put_new.json()["key"] == "9"
+    assert api.get(url + "9/").json()["data"] == {"id": 9, "name": "Nia"}
+    mismatch = api.put(url + "10/", {"id": 11, "name": "x"}, format="json")
+    assert mismatch.status_code == 400 and "differs" in str(mismatch.json())
+    assert not Record.objects.filter(key__in=["10", "11"]).exists()
+
+
+def test_put_at_a_new_key_of_a_type_with_generated_keys_says_how_to_create(api, namespace):
+    api.post(
+        "/api/v2/setup/data_type/",
+        {"namespace": "crm", "name": "Note", "schema": {"type": "object"}, "primary_key": ""},
+        format="json",
+    )
+    response = api.put("/api/v2/crm/Note/n-1/", {"text": "hi"}, format="json")
+    assert response.status_code == 404 and "generated: POST" in response.json()["detail"]
+    assert not Record.objects.exists()
 
 
 def test_bulk_create_reports_per_item_errors(api, contact_type):

@@ -155,16 +155,30 @@ class RecordDetailView(RecordsMixin):
         try:
             return Record.objects.get(data_type=self.data_type(), key=self.kwargs["key"])
         except Record.DoesNotExist:
-            raise NotFound(f"No record with key {self.kwargs['key']!r}.") from None
+            generated = (
+                ""
+                if self.data_type().primary_key
+                else (" This data type's keys are generated: POST the record to create it.")
+            )
+            raise NotFound(f"No record with key {self.kwargs['key']!r}.{generated}") from None
 
     @extend_schema(operation_id="records_retrieve")
     def get(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_object()).data)
 
     def put(self, request, *args, **kwargs):
-        record = self.get_object()
-        record, _ = self.save_one(request.data, key=record.key)
-        return Response(self.get_serializer(record).data)
+        """Replace the record at this key, or create it there (201): the data's primary key
+        must be the URL's. A data type whose keys the platform generates gets its new
+        records by POST."""
+        data_type = self.data_type(change=True)
+        key = self.kwargs["key"]
+        if not data_type.primary_key:
+            key = self.get_object().key
+        record, created = self.save_one(request.data, key=key)
+        return Response(
+            self.get_serializer(record).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     def patch(self, request, *args, **kwargs):
         if not isinstance(request.data, dict):
