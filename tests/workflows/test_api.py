@@ -28,6 +28,17 @@ def test_run_algorithm_async(api, adder):
     assert [t["id"] for t in listed["results"]] == [queued.json()["id"]]
 
 
+def test_arguments_sent_without_the_input_wrapper_are_a_400_that_says_where_they_go(api, adder):
+    response = api.post(
+        f"/api/v2/setup/algorithm/{adder['id']}/run/", {"a": 1, "sync": False}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "a": ['Unknown field: the arguments go in "input", e.g. {"input": {"a": …}}.']
+    }
+    assert not Task.objects.exists()
+
+
 def test_observer_and_scheduler_endpoints(api, contact):
     observer = api.post(
         "/api/v2/setup/observer/",

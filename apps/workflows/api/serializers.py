@@ -222,3 +222,16 @@ class RunInputSerializer(serializers.Serializer):
         help_text="Wait for the task (at most SYNC_WAIT_SECONDS, 5 s by default): 200 with "
         "the finished task, or 202 with the task to follow when it takes longer.",
     )
+
+    def validate(self, attrs):
+        # {"a": 1} where {"input": {"a": 1}} was meant: ignored, it ran without arguments.
+        unknown = [name for name in self.initial_data if name not in self.fields]
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: f'Unknown field: the arguments go in "input", e.g. '
+                    f'{{"input": {{"{name}": …}}}}.'
+                    for name in unknown
+                }
+            )
+        return attrs
