@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -77,11 +78,19 @@ def run_job(
     namespace_id: int | None,
     time_limit: float | None = None,
     on_call: CallHandler | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     """Run one job in a runner of the namespace (runners are never shared between
     namespaces). Raises coderunner.host.JobFailed or RunnerError, or what ``on_call``
-    aborted the job with."""
+    aborted the job with. ``should_stop`` (a task's cancellation) is asked twice a
+    second while the job runs; when it says so, the runner is killed."""
     limit = min(
         float(time_limit or settings.RUNNER_TIME_LIMIT_DEFAULT), settings.RUNNER_TIME_LIMIT_MAX
     )
-    return pool().run(job, tenant=f"namespace:{namespace_id}", time_limit=limit, on_call=on_call)
+    return pool().run(
+        job,
+        tenant=f"namespace:{namespace_id}",
+        time_limit=limit,
+        on_call=on_call,
+        should_stop=should_stop,
+    )

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -61,17 +62,25 @@ class RunnerPool:
         tenant: str,
         time_limit: float,
         on_call: CallHandler | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> Any:
         """Run ``job`` in a runner of ``tenant``; the runner's answer (``done``).
 
-        Raises JobFailed (the user's code failed), RunnerError (time, memory, crash),
-        or what ``on_call`` aborted the job with.
+        Raises JobFailed (the user's code failed), RunnerError (time, memory, crash, or
+        ``stopped``: ``should_stop``, asked while the job runs, said to), or what
+        ``on_call`` aborted the job with.
         """
         job = {**job, "time_limit": time_limit}
         for attempt in (1, 2):
             runner = self._acquire(tenant)
             try:
-                answer = runner.call(job, time_limit=time_limit, grace=self.grace, on_call=on_call)
+                answer = runner.call(
+                    job,
+                    time_limit=time_limit,
+                    grace=self.grace,
+                    on_call=on_call,
+                    should_stop=should_stop,
+                )
             except RunnerError as error:
                 self._discard(runner)
                 # A runner that died idle, before it got the job, is replaced once.

@@ -25,10 +25,14 @@ from ..protocol import HEADER, ProtocolError, decode, encode, encode_fast
 from ..server import EXIT_MEMORY
 from .isolation import Command, command
 
+# How often a running job asks its caller whether to stop (Runner.call's should_stop).
+STOP_POLL_SECONDS = 0.5
+
 
 class RunnerError(Exception):
     """A job ended without an answer of its own: ``timeout``, ``memory``, ``output_limit``,
-    ``crashed``, ``protocol`` or ``start_failed``."""
+    ``crashed``, ``protocol``, ``start_failed`` or ``stopped`` (its caller's ``should_stop``
+    said so: the task was cancelled)."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
@@ -84,6 +88,7 @@ class Runner:
         self.retired = False
         self.delivered = False
         self.killed_for: str | None = None
+        self._should_stop: Callable[[], bool] | None = None
         self.owner_pid = os.getpid()
 
     # Life ---------------------------------------------------------------
@@ -152,14 +157,31 @@ class Runner:
 
     # Jobs ---------------------------------------------------------------
 
-    def call(self, job: dict, *, time_limit: float, grace: float, on_call: CallHandler | None):
-        """The job's answer (``done``); JobFailed, RunnerError, or a handler's abort error."""
+    def call(
+        self,
+        job: dict,
+        *,
+        time_limit: float,
+        grace: float,
+        on_call: CallHandler | None,
+        should_stop: Callable[[], bool] | None = None,
+    ):
+        """The job's answer (``done``); JobFailed, RunnerError, or a handler's abort error.
+        ``should_stop`` is asked every STOP_POLL_SECONDS while the job runs: when it says
+        so, the runner is killed (RunnerError ``stopped``) rather than left to its limit."""
         budget = [time_limit + grace]
         abort: CallAbort | None = None
         self.jobs += 1
         self.delivered = False
         self._write(encode_fast(job), budget)
         self.delivered = True
+        self._should_stop = should_stop
+        try:
+            return self._answers(budget, time_limit, abort, on_call)
+        finally:
+            self._should_stop = None
+
+    def _answers(self, budget, time_limit, abort, on_call):
         while True:
             message = self._read_within(budget, time_limit)
             if "call" in message:
@@ -238,10 +260,17 @@ class Runner:
         chunks: list[bytes] = []
         poller = select.poll()
         poller.register(self._in, select.POLLIN)
+        should_stop = self._should_stop
         while size:
             started = time.monotonic()
-            ready = poller.poll(max(budget[0], 0) * 1000)
+            wait = max(budget[0], 0)
+            ready = poller.poll((min(wait, STOP_POLL_SECONDS) if should_stop else wait) * 1000)
             budget[0] -= time.monotonic() - started
+            if not ready and budget[0] > 0 and should_stop is not None:
+                if should_stop():
+                    self._kill("stopped")
+                    raise RunnerError("Stopped: the task was cancelled.", "stopped")
+                continue
             if not ready:
                 raise RunnerError("timeout", "timeout")
             try:

@@ -281,6 +281,43 @@ def test_a_long_run_keeps_its_lock(monkeypatch, namespace, algorithm):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_cancelling_a_task_stops_its_code_at_once_not_at_its_time_limit(namespace, algorithm):
+    """Code that never writes (a busy loop) is stopped within about a second of the
+    cancel: its runner is killed, and the core it held is free again."""
+    import threading
+    import time
+
+    from apps.runners.services import pool
+    from apps.workflows.services import task_cancel
+
+    spin = algorithm("spin", "while True:\n    pass", time_limit=60)
+    task = Task.objects.create(
+        namespace=spin.namespace, kind=Task.Kind.ALGORITHM, algorithm=spin, input={}
+    )
+    killed = pool().stats["killed"]
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("status", task_run(task.pk)))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while Task.objects.get(pk=task.pk).status != Task.Status.RUNNING:
+            assert time.monotonic() < deadline, "the task never started"
+            time.sleep(0.05)
+        time.sleep(1)  # its code is spinning now
+        cancelled_at = time.monotonic()
+        task_cancel(task=Task.objects.get(pk=task.pk))
+        worker.join(timeout=10)
+        stopped_after = time.monotonic() - cancelled_at
+    finally:
+        worker.join(timeout=70)  # whatever happened, no thread outlives the test
+    assert outcome.get("status") == Task.Status.CANCELLED
+    assert stopped_after < 5, f"the code ran on {stopped_after:.1f} s after the cancel"
+    assert pool().stats["killed"] == killed + 1  # its runner, with the loop in it
+    assert Task.objects.get(pk=task.pk).status == Task.Status.CANCELLED
+    assert "cancelled" in Task.objects.get(pk=task.pk).executions.get().error
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_cancelled_task_writes_nothing_more_and_ends_cancelled(namespace, algorithm, contact):
     """Cancel while its code runs: the code's next write is refused, the task ends
     cancelled (not failed), and no failure is notified."""

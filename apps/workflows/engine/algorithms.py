@@ -61,6 +61,7 @@ def _execute(algorithm, runs: list[dict], *, context, collect: bool = False) -> 
             namespace_id=algorithm.namespace_id,
             time_limit=algorithm.time_limit,
             on_call=calls,
+            should_stop=context.cancelled if context is not None else None,
         )
     except JobFailed as failed:
         error = AlgorithmFailed(

@@ -112,10 +112,20 @@ class TaskContext:
     def run_again(self) -> None:
         self._run_again = True
 
+    def cancelled(self) -> bool:
+        """Whether the task was cancelled: its code's runner asks twice a second while the
+        code runs (run_job's ``should_stop``), and is killed when it was. A look that
+        fails says no: the next may succeed, and the time limit holds anyway."""
+        try:
+            return _was_cancelled(self.task.pk)
+        except Exception:
+            logger.warning("Could not look whether task #%s was cancelled", self.task.pk)
+            return False
+
     def check_cancelled(self, *, now: bool = True) -> None:
         """Raise Cancelled if the task was cancelled: before every write its code asks
         for (``now``), at most twice a second before reads. A cancelled task's code
-        writes nothing more, though it may run on until its time limit."""
+        writes nothing more, and its runner is stopped (:meth:`cancelled`)."""
         moment = time.monotonic()
         if not now and moment - self._cancel_checked < 0.5:
             return
