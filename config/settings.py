@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
     # A DELETE of an element others still use: 409 naming them (not a 500).
     "EXCEPTION_HANDLER": "apps.data.api.errors.exception_handler",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.data.api.setup.ListFiltersSchema",  # lists' filters too
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integration platform API",

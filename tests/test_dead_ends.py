@@ -51,3 +51,23 @@ def test_api_clients_get_json_errors_in_every_mode(api, settings, monkeypatch, d
 def test_the_oauth_error_page_is_the_consoles(admin_client):
     page = admin_client.get("/security/oauth/callback/?state=forged&code=x").content.decode()
     assert "Integration platform" in page and "Django administration" not in page
+
+
+def test_a_misspelt_list_filter_is_a_400_naming_the_filters_and_the_schema_lists_them(api):
+    """?stauts=failed listed every task; now it says what the list is filtered by, and
+    the OpenAPI schema has each list's filters as query parameters."""
+    wrong = api.get("/api/v2/setup/task/?stauts=failed")
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "stauts": "Not a filter of this list: it is narrowed by flow, kind, status, and paged "
+        "with page and page_size."
+    }
+    assert api.get("/api/v2/setup/task/?status=failed&page_size=5").status_code == 200
+    assert api.get("/api/v2/setup/flow/?namespace=crm&name=x").json()["count"] == 0
+    assert api.get("/api/v2/setup/namespace/?name=nope").json()["count"] == 0
+    assert api.get("/api/v2/setup/webhook/?nmae=x").status_code == 400
+    schema = api.get("/api/schema/?format=json").json()
+    task_list = schema["paths"]["/api/v2/setup/task/"]["get"]["parameters"]
+    assert {"status", "kind", "flow", "page", "page_size"} <= {p["name"] for p in task_list}
+    logs = schema["paths"]["/api/v2/setup/request_log/"]["get"]["parameters"]
+    assert {"webhook", "connection", "status", "failed"} <= {p["name"] for p in logs}

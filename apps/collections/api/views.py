@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from apps.data.api.setup import as_drf_error
+from apps.data.api.setup import ListFilters, as_drf_error
 
 from .. import services
 from ..document import CollectionError
@@ -38,7 +38,7 @@ def service_errors():
         raise PermissionDenied(str(error)) from None
 
 
-class CollectionViewSet(viewsets.ModelViewSet):
+class CollectionViewSet(ListFilters, viewsets.ModelViewSet):
     """Collections whose namespaces you may view; ``?name=`` narrows the list.
 
     ``POST plan/`` and ``POST install/`` take ``{"document": …, "secrets": {…},
@@ -48,6 +48,7 @@ class CollectionViewSet(viewsets.ModelViewSet):
 
     serializer_class = s.CollectionSerializer
     queryset = Collection.objects.all()
+    list_filters = {"name": "the collection's name"}
 
     def get_queryset(self):
         queryset = collections_for(self.request.user)

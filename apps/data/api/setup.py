@@ -15,6 +15,8 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -33,6 +35,42 @@ def as_drf_error(error: DjangoValidationError) -> DRFValidationError:
 
 
 MAX_ID = 2**63 - 1
+
+# Query parameters every list takes besides its filters (pagination.py; DRF's format).
+PAGING_PARAMS = ("page", "page_size", "format")
+
+
+class ListFiltersSchema(AutoSchema):
+    """The API's OpenAPI schema, with each list's filters (its view's ``list_filters``)
+    among the query parameters of its GET."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        filters = getattr(self.view, "list_filters", None)
+        if filters and self.method == "GET" and self._is_list_view():
+            parameters = [
+                *parameters,
+                *(OpenApiParameter(name, str, description=text) for name, text in filters.items()),
+            ]
+        return parameters
+
+
+class ListFilters:
+    """A list's query parameters are its filters (``list_filters``: name -> what it
+    narrows by) and paging; any other is a 400 naming the filters, where a misspelt one
+    (``?stauts=failed``) was ignored and the whole list came back."""
+
+    list_filters: dict[str, str] = {}
+
+    def list(self, request, *args, **kwargs):
+        unknown = sorted(set(request.query_params) - set(PAGING_PARAMS) - set(self.list_filters))
+        if unknown:
+            known = ", ".join(sorted(self.list_filters)) or "nothing"
+            raise DRFValidationError(
+                {name: f"Not a filter of this list: it is narrowed by {known}, and paged "
+                 "with page and page_size." for name in unknown}
+            )  # fmt: skip
+        return super().list(request, *args, **kwargs)  # type: ignore[misc]
 
 
 def narrowed(queryset, params, allowed: dict):
@@ -146,13 +184,14 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-class NamespacedViewSet(viewsets.ModelViewSet):
+class NamespacedViewSet(ListFilters, viewsets.ModelViewSet):
     """CRUD on elements with a ``namespace`` foreign key, under namespace permissions.
 
     Lists can be narrowed with ``?namespace=<name>`` and ``?name=<name>``.
     """
 
     namespace_lookup = "namespace"
+    list_filters = {"namespace": "the namespace's name", "name": "the element's name"}
 
     def get_queryset(self):
         queryset = super().get_queryset()

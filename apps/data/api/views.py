@@ -9,18 +9,22 @@ from rest_framework.exceptions import PermissionDenied
 from .. import permissions, services
 from ..models import DataType, Namespace
 from .serializers import DataTypeSerializer, NamespaceSerializer
-from .setup import NamespacedViewSet, as_drf_error
+from .setup import ListFilters, NamespacedViewSet, as_drf_error
 
 
-class NamespaceViewSet(viewsets.ModelViewSet):
+class NamespaceViewSet(ListFilters, viewsets.ModelViewSet):
     """Namespaces the user may see. Creating one needs the global 'add namespace'
     permission; its creator may then see and change it."""
 
     serializer_class = NamespaceSerializer
     queryset = Namespace.objects.all()
+    list_filters = {"name": "the namespace's name"}
 
     def get_queryset(self):
-        return permissions.namespaces_for(self.request.user, permissions.VIEW)
+        queryset = permissions.namespaces_for(self.request.user, permissions.VIEW)
+        if self.request.query_params.get("name"):
+            queryset = queryset.filter(name=self.request.query_params["name"])
+        return queryset
 
     def perform_create(self, serializer):
         if not self.request.user.has_perm("data.add_namespace"):

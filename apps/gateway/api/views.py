@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from apps.data import permissions
-from apps.data.api.setup import NamespacedViewSet, narrowed
+from apps.data.api.setup import ListFilters, NamespacedViewSet, narrowed
 
 from ..admin_try import TryForm, webhook_try
 from ..models import Connection, ConnectionRole, RequestLog, Webhook
@@ -100,12 +100,20 @@ class WebhookViewSet(NamespacedViewSet):
         )  # fmt: skip
 
 
-class RequestLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RequestLogViewSet(
+    ListFilters, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Every attempt of every outbound call of the namespaces you can see, newest first:
     ``?webhook=<id or ns.name>``, ``?connection=…``, ``?status=500``, ``?failed=1``
     (no answer or 4xx/5xx)."""
 
     serializer_class = RequestLogSerializer
+    list_filters = {
+        "webhook": "the webhook's id or namespace.name",
+        "connection": "the connection's id or namespace.name",
+        "status": "the HTTP status of the answer (100-599)",
+        "failed": "1: calls without an answer or answered 4xx/5xx",
+    }
     queryset = RequestLog.objects.select_related(
         "namespace", "webhook__namespace", "connection__namespace"
     )

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.data import permissions
-from apps.data.api.setup import NamespacedViewSet, as_drf_error, narrowed
+from apps.data.api.setup import ListFilters, NamespacedViewSet, as_drf_error, narrowed
 
 from .. import services
 from ..models import Algorithm, Execution, Flow, Notification, Observer, Scheduler, Task, Translator
@@ -84,8 +84,16 @@ class FlowViewSet(NamespacedViewSet):
         return _task_response(task, sync=sync)
 
 
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(
+    ListFilters, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Tasks of the namespaces you can see; ``?status=failed``, ``?flow=<id or ns.name>``."""
+
+    list_filters = {
+        "status": f"one of {', '.join(Task.Status.values)}",
+        "kind": f"one of {', '.join(Task.Kind.values)}",
+        "flow": "the flow's id or namespace.name",
+    }
 
     serializer_class = s.TaskSerializer
     queryset = Task.objects.select_related(
@@ -132,9 +140,14 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class NotificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ListFilters, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Notifications of the namespaces you can see; ``?level=error``, ``?task=<id>``."""
+
+    list_filters = {
+        "level": f"one of {', '.join(Notification.Level.values)}",
+        "task": "the task's id",
+    }
 
     serializer_class = s.NotificationSerializer
     queryset = Notification.objects.select_related("namespace")
