@@ -170,18 +170,18 @@ class Runner:
         ``should_stop`` is asked every STOP_POLL_SECONDS while the job runs: when it says
         so, the runner is killed (RunnerError ``stopped``) rather than left to its limit."""
         budget = [time_limit + grace]
-        abort: CallAbort | None = None
         self.jobs += 1
         self.delivered = False
         self._write(encode_fast(job), budget)
         self.delivered = True
         self._should_stop = should_stop
         try:
-            return self._answers(budget, time_limit, abort, on_call)
+            return self._answers(budget, time_limit, on_call)
         finally:
             self._should_stop = None
 
-    def _answers(self, budget, time_limit, abort, on_call):
+    def _answers(self, budget: list[float], time_limit: float, on_call: CallHandler | None):
+        abort: CallAbort | None = None
         while True:
             message = self._read_within(budget, time_limit)
             if "call" in message:
