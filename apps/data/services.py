@@ -52,8 +52,8 @@ class SaveResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    # Records that a later one with the same key replaced within the same call (the last
-    # one is stored): a list of 3 records that creates 2 says why.
+    # Records that a later one with the same key replaced within one batch of the call
+    # (RECORDS_BATCH_SIZE; the last one is stored): a list of 3 that creates 2 says why.
     duplicates: int = 0
     errors: list[RecordError] = field(default_factory=list)
 
