@@ -39,6 +39,26 @@ def test_arguments_sent_without_the_input_wrapper_are_a_400_that_says_where_they
     assert not Task.objects.exists()
 
 
+def test_elements_are_addressed_by_namespace_dot_name_as_well_as_by_id(
+    api, api_as, make_user, adder
+):
+    """``/setup/algorithm/crm.add/`` and its run action, as ``?flow=crm.import`` filters:
+    no id lookup first. Only in namespaces the user may see."""
+    by_name = api.get("/api/v2/setup/algorithm/crm.add/")
+    assert by_name.status_code == 200 and by_name.json()["id"] == adder["id"]
+    ran = api.post("/api/v2/setup/algorithm/crm.add/run/", {"input": {"a": 2}}, format="json")
+    assert ran.status_code == 202
+    assert Task.objects.get(pk=ran.json()["id"]).algorithm_id == adder["id"]
+    missing = api.get("/api/v2/setup/algorithm/crm.nope/")
+    assert missing.status_code == 404
+    assert api.get("/api/v2/setup/algorithm/not-a-name/").status_code == 404
+    stranger = api_as(make_user("mallory"))
+    assert stranger.get("/api/v2/setup/algorithm/crm.add/").status_code == 404
+    assert (
+        stranger.post("/api/v2/setup/algorithm/crm.add/run/", {}, format="json").status_code == 404
+    )
+
+
 def test_observer_and_scheduler_endpoints(api, contact):
     observer = api.post(
         "/api/v2/setup/observer/",

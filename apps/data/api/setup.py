@@ -18,7 +18,7 @@ from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.validators import UniqueTogetherValidator
 
@@ -187,11 +187,32 @@ class Conflict(APIException):
 class NamespacedViewSet(ListFilters, viewsets.ModelViewSet):
     """CRUD on elements with a ``namespace`` foreign key, under namespace permissions.
 
-    Lists can be narrowed with ``?namespace=<name>`` and ``?name=<name>``.
+    Lists can be narrowed with ``?namespace=<name>`` and ``?name=<name>``; an element is
+    addressed by its id or its ``namespace.name`` (``/api/v2/setup/flow/crm.import/``).
     """
 
     namespace_lookup = "namespace"
     list_filters = {"namespace": "the namespace's name", "name": "the element's name"}
+    # An element's URL takes its id or its namespace.name: /setup/flow/crm.import_contacts/.
+    lookup_value_regex = r"[^/]+"
+
+    def get_object(self):
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        if lookup.isdigit():
+            return super().get_object()
+        namespace, dot, name = lookup.partition(".")
+        if not (dot and re.match(NAME_PATTERN, namespace) and re.match(NAME_PATTERN, name)):
+            raise NotFound(f"{lookup!r} is neither an id nor a namespace.name (crm.add).")
+        found = self.filter_queryset(self.get_queryset()).filter(
+            **{f"{self.namespace_lookup}__name": namespace, "name": name}
+        )
+        element = found.first()
+        if element is None:
+            raise NotFound(
+                f"No {self.queryset.model._meta.verbose_name} {lookup} that you may see."
+            )
+        self.check_object_permissions(self.request, element)
+        return element
 
     def get_queryset(self):
         queryset = super().get_queryset()
