@@ -155,12 +155,10 @@ class RecordDetailView(RecordsMixin):
         try:
             return Record.objects.get(data_type=self.data_type(), key=self.kwargs["key"])
         except Record.DoesNotExist:
-            generated = (
-                ""
-                if self.data_type().primary_key
-                else (" This data type's keys are generated: POST the record to create it.")
-            )
-            raise NotFound(f"No record with key {self.kwargs['key']!r}.{generated}") from None
+            message = f"No record with key {self.kwargs['key']!r}."
+            if not self.data_type().primary_key:
+                message += " This data type's keys are generated: POST the record to create it."
+            raise NotFound(message) from None
 
     @extend_schema(operation_id="records_retrieve")
     def get(self, request, *args, **kwargs):

@@ -73,6 +73,14 @@ class ListFilters:
         return super().list(request, *args, **kwargs)  # type: ignore[misc]
 
 
+def element_name(raw: str) -> tuple[str, str] | None:
+    """``(namespace, name)`` of a ``namespace.name`` reference, or None if it is not one."""
+    namespace, dot, name = raw.partition(".")
+    if dot and re.match(NAME_PATTERN, namespace) and re.match(NAME_PATTERN, name):
+        return namespace, name
+    return None
+
+
 def narrowed(queryset, params, allowed: dict):
     """``queryset`` filtered by the query ``params`` named in ``allowed``: each maps to
     "id" (a row id), "element" (an element's id or its ``namespace.name``) or to the list
@@ -82,13 +90,13 @@ def narrowed(queryset, params, allowed: dict):
         if not raw:
             continue
         if values == "element" and not raw.isdigit():
-            namespace, dot, element = raw.partition(".")
-            if not (dot and re.match(NAME_PATTERN, namespace) and re.match(NAME_PATTERN, element)):
+            reference = element_name(raw)
+            if reference is None:
                 raise DRFValidationError(
                     {name: f"{raw!r} is neither an id nor a namespace.name (crm.import_contacts)."}
                 )
             queryset = queryset.filter(
-                **{f"{name}__namespace__name": namespace, f"{name}__name": element}
+                **{f"{name}__namespace__name": reference[0], f"{name}__name": reference[1]}
             )
             continue
         if values in ("id", "element"):
@@ -200,13 +208,14 @@ class NamespacedViewSet(ListFilters, viewsets.ModelViewSet):
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         if lookup.isdigit():
             return super().get_object()
-        namespace, dot, name = lookup.partition(".")
-        if not (dot and re.match(NAME_PATTERN, namespace) and re.match(NAME_PATTERN, name)):
+        reference = element_name(lookup)
+        if reference is None:
             raise NotFound(f"{lookup!r} is neither an id nor a namespace.name (crm.add).")
-        found = self.filter_queryset(self.get_queryset()).filter(
-            **{f"{self.namespace_lookup}__name": namespace, "name": name}
+        element = (
+            self.filter_queryset(self.get_queryset())
+            .filter(**{f"{self.namespace_lookup}__name": reference[0], "name": reference[1]})
+            .first()
         )
-        element = found.first()
         if element is None:
             raise NotFound(
                 f"No {self.queryset.model._meta.verbose_name} {lookup} that you may see."
